@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * exitcodes.h - kvm-assign's exit status, part of its interface: scripts
+ * test these numbers, so they are documented in kvm-assign(8) and never change.
+ */
+#ifndef KVM_ASSIGN_EXITCODES_H
+#define KVM_ASSIGN_EXITCODES_H
+
+#define KA_EXIT_OK           0	/* done */
+#define KA_EXIT_REFUSED      1	/* the kernel refused for another reason */
+#define KA_EXIT_USAGE        2	/* bad command line */
+#define KA_EXIT_UNSUPPORTED  3	/* kernel lacks legacy device assignment */
+#define KA_EXIT_PERMISSION   4	/* permission denied */
+#define KA_EXIT_NODEV        5	/* PCI device not found */
+#define KA_EXIT_VMFD         6	/* VM fd unavailable or invalid */
+#define KA_EXIT_NOT_OWNER    7	/* the VM belongs to another process and the ioctl could not run there */
+
+#endif
