@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * device.c - the PCI device a command names: its address, parsed as lspci
+ * -s does or from a sysfs path, and the facts libpci reads about it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pci/pci.h>
+
+#include "device.h"
+#include "exitcodes.h"
+#include "kvm-assign.h"
+#include "util.h"
+
+static bool pci_ready;
+
+/* libpci names the MSI-X Message Control offset only for MSI (PCI_MSI_FLAGS). */
+#define MSIX_MESSAGE_CONTROL 2
+
+/* libpci calls this on errors it cannot recover from; it must not return. */
+static void __attribute__((noreturn, format(printf, 1, 2))) pci_fatal(char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs(PROGRAM_NAME ": libpci: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(": check -A and -O\n", stderr);
+	exit(KA_EXIT_NODEV);
+}
+
+static void __attribute__((format(printf, 1, 2))) pci_warn(char *fmt, ...)
+{
+	va_list ap;
+
+	/* An absent device makes libpci warn about its config file: not news. */
+	if (!opts.verbose)
+		return;
+	fputs(PROGRAM_NAME ": libpci: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void __attribute__((format(printf, 1, 2))) pci_quiet(char *fmt, ...)
+{
+	(void)fmt;
+}
+
+struct pci_access *pci_access_new(void)
+{
+	struct pci_access *pacc = pci_alloc();
+
+	pacc->error = pci_fatal;
+	pacc->warning = pci_warn;
+	pacc->debug = pci_quiet;
+	return pacc;
+}
+
+bool pci_access_set_method(struct pci_access *pacc, const char *name)
+{
+	int m = pci_lookup_method((char *)name);
+
+	if (m < 0)
+		return false;
+	pacc->method = m;
+	return true;
+}
+
+bool pci_access_set_param(struct pci_access *pacc, const char *name_value)
+{
+	char *copy = strdup(name_value);
+	char *eq = copy ? strchr(copy, '=') : NULL;
+	bool ok = false;
+
+	if (eq && eq != copy) {
+		*eq = '\0';
+		/* pci_set_param keeps no copy of the value's lifetime: it strdups. */
+		ok = pci_set_param(pacc, copy, eq + 1) == 0;
+	}
+	free(copy);
+	return ok;
+}
+
+void pci_access_free(struct pci_access *pacc)
+{
+	if (pacc)
+		pci_cleanup(pacc);
+}
+
+void device_format(const struct pci_addr *a, char buf[PCI_ADDR_STRLEN])
+{
+	snprintf(buf, PCI_ADDR_STRLEN, "%04x:%02x:%02x.%u", a->domain, a->bus, a->slot, a->func);
+}
+
+bool device_parse(const char *arg, struct pci_addr *out)
+{
+	const char *text = arg;
+	char buf[64];
+	struct pci_filter f;
+	char *msg;
+	size_t len;
+
+	/* A sysfs path names the device by its last component. */
+	if (arg[0] == '/') {
+		len = strlen(arg);
+		while (len > 1 && arg[len - 1] == '/')
+			len--;
+		const char *base = arg + len;
+		while (base > arg && base[-1] != '/')
+			base--;
+		if (len - (size_t)(base - arg) >= sizeof(buf) || base == arg + len) {
+			err_msg("device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
+			return false;
+		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len - (base - arg)), base);
+		text = buf;
+		if (strchr(text, ':') == strrchr(text, ':')) {
+			err_msg("device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
+			return false;
+		}
+	} else if (strlen(arg) >= sizeof(buf)) {
+		err_msg("device '%.32s...': not a PCI address ([[domain:]bus:]slot.func)", arg);
+		return false;
+	} else {
+		snprintf(buf, sizeof(buf), "%s", arg);
+	}
+
+	/* libpci's parser takes wildcards; one device needs every part exact. */
+	if (!*text || strpbrk(text, "* \t")) {
+		err_msg("device '%s': not a PCI address ([[domain:]bus:]slot.func, no wildcards)", arg);
+		return false;
+	}
+	pci_filter_init(opts.pacc, &f);
+	msg = pci_filter_parse_slot(&f, buf);
+	if (msg) {
+		err_msg("device '%s': not a PCI address: %s", arg, msg);
+		return false;
+	}
+	if (f.slot < 0 || f.func < 0) {
+		err_msg("device '%s': not a PCI address: give slot and function ([[domain:]bus:]slot.func)", arg);
+		return false;
+	}
+	out->domain = f.domain < 0 ? 0 : (unsigned)f.domain;
+	out->bus = f.bus < 0 ? 0 : (unsigned)f.bus;
+	out->slot = (unsigned)f.slot;
+	out->func = (unsigned)f.func;
+	if (out->domain > 0xffff) {
+		err_msg("device '%s': PCI domain 0x%x does not fit the 16 bits of an assigned-device id",
+			arg, out->domain);
+		return false;
+	}
+	return true;
+}
+
+void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out)
+{
+	struct pci_dev *d;
+	struct pci_cap *cap;
+	char *drv;
+
+	memset(out, 0, sizeof(*out));
+	if (!pci_ready) {
+		pci_init(pacc);
+		pci_ready = true;
+	}
+	d = pci_get_dev(pacc, (int)a->domain, (int)a->bus, (int)a->slot, (int)a->func);
+	if (!d)
+		return;
+	out->vendor_id = pci_read_word(d, PCI_VENDOR_ID);
+	/* pci_get_dev does not look: absent config space reads as all ones. */
+	if (out->vendor_id == 0xffff || out->vendor_id == 0x0000) {
+		pci_free_dev(d);
+		return;
+	}
+	out->present = true;
+	out->device_id = pci_read_word(d, PCI_DEVICE_ID);
+	out->header_type = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
+	pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_DRIVER);
+	cap = pci_find_cap(d, PCI_CAP_ID_MSIX, PCI_CAP_NORMAL);
+	if (cap)
+		out->msix_table_size = (pci_read_word(d, cap->addr + MSIX_MESSAGE_CONTROL) & PCI_MSIX_TABSIZE) + 1;
+	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
+	if (drv)
+		snprintf(out->driver, sizeof(out->driver), "%s", drv);
+	pci_free_dev(d);
+}

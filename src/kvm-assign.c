@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvm-assign.c - main: the global options, the subcommand table and
+ * dispatch.  Each subcommand lives in its own file (cmd-*.c, msix.c, check.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "exitcodes.h"
+#include "kvm-assign.h"
+#include "util.h"
+
+struct global_opts opts = { .fd = -1, .timeout_s = 5 };
+
+static const char *current_command;
+static char *socket_path_copy;	/* popt's argument does not outlive its context */	/* for "Try 'kvm-assign CMD --help'" */
+
+static const struct subcommand commands[] = {
+	{ "assign",    cmd_assign,    "assign a PCI device to the VM" },
+	{ "deassign",  cmd_deassign,  "remove an assigned device from the VM" },
+	{ "irq",       cmd_irq,       "route a device's interrupt into the VM, or remove it" },
+	{ "msix",      cmd_msix,      "set up a device's MSI-X entries" },
+	{ "intx-mask", cmd_intx_mask, "mask or unmask a device's INTx" },
+	{ "check",     cmd_check,     "say whether this kernel supports legacy assignment" },
+};
+
+#define GLOBAL_HELP \
+	"\nGlobal options:\n" \
+	" -s, --socket=<path>       receive the VM fd from a VMM over a UNIX socket\n" \
+	" -f, --fd=<n>              use the inherited VM fd <n>\n" \
+	"     --timeout=<seconds>   wait at most this long for the hand-off (default 5)\n" \
+	" -n, --dry-run             print the ioctls and their bytes, issue nothing\n" \
+	" -j, --json                one JSON object per ioctl on stdout\n" \
+	" -v, --verbose             report every ioctl and where it ran\n" \
+	" -q, --quiet               print nothing but errors\n" \
+	" -A, --pci-access=<method> libpci access method (see lspci -A help)\n" \
+	" -O <name>=<value>         libpci parameter (see lspci -O help)\n" \
+	" -h, --help                display this help\n" \
+	" -V, --version             display version\n"
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " " PROGRAM_NAME " [options] <command> [<args>]\n"
+	      "\nIssue KVM's legacy PCI device-assignment ioctls on a running VM and\n"
+	      "explain what the kernel answers.\n"
+	      "\nCommands:\n", stdout);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf(" %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs(GLOBAL_HELP
+	      "\nRun '" PROGRAM_NAME " <command> --help' for a command's arguments.\n"
+	      "For more details see kvm-assign(8).\n", stdout);
+}
+
+enum { OPT_SOCKET = 0x100, OPT_FD, OPT_TIMEOUT, OPT_PCI_ACCESS, OPT_PCI_PARAM };
+
+/* Global options are valid before and after the command: one callback. */
+static void global_cb(poptContext con, enum poptCallbackReason reason,
+		      const struct poptOption *opt, const char *arg, const void *data)
+{
+	uint32_t v;
+
+	(void)con; (void)reason; (void)data;
+	switch (opt->val) {
+	case OPT_SOCKET:
+		if (!*arg)
+			exit(usage_err(current_command, "--socket: empty path"));
+		if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			exit(usage_err(current_command, "socket '%s': path too long (at most %zu bytes)",
+				       arg, sizeof(((struct sockaddr_un *)0)->sun_path) - 1));
+		free(socket_path_copy);
+		opts.socket_path = socket_path_copy = strdup(arg);
+		break;
+	case OPT_FD:
+		if (!parse_u32(arg, INT_MAX, &v))
+			exit(usage_err(current_command, "--fd: '%s' is not a file descriptor number", arg));
+		opts.fd = (int)v;
+		break;
+	case OPT_TIMEOUT:
+		if (!parse_u32(arg, 3600, &v) || v == 0)
+			exit(usage_err(current_command, "--timeout: '%s' is not a number of seconds from 1 to 3600", arg));
+		opts.timeout_s = (int)v;
+		break;
+	case OPT_PCI_ACCESS:
+		if (!pci_access_set_method(opts.pacc, arg))
+			exit(usage_err(current_command, "--pci-access: unknown libpci method '%s' (lspci -A help lists them)", arg));
+		break;
+	case OPT_PCI_PARAM:
+		if (!pci_access_set_param(opts.pacc, arg))
+			exit(usage_err(current_command, "-O: '%s' is not a known libpci NAME=VALUE parameter (lspci -O help lists them)", arg));
+		break;
+	}
+}
+
+struct poptOption global_options[] = {
+	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)global_cb, 0, NULL, NULL },
+	{ "socket", 's', POPT_ARG_STRING, NULL, OPT_SOCKET, "receive the VM fd over a UNIX socket", "PATH" },
+	{ "fd", 'f', POPT_ARG_STRING, NULL, OPT_FD, "use an inherited VM fd", "N" },
+	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT, "hand-off timeout", "SECONDS" },
+	{ "dry-run", 'n', POPT_ARG_VAL, &opts.dry_run, 1, "issue nothing", NULL },
+	{ "json", 'j', POPT_ARG_VAL, &opts.json, 1, "JSON output", NULL },
+	{ "verbose", 'v', POPT_ARG_VAL, &opts.verbose, 1, "verbose", NULL },
+	{ "quiet", 'q', POPT_ARG_VAL, &opts.quiet, 1, "quiet", NULL },
+	{ "pci-access", 'A', POPT_ARG_STRING, NULL, OPT_PCI_ACCESS, "libpci method", "METHOD" },
+	{ NULL, 'O', POPT_ARG_STRING, NULL, OPT_PCI_PARAM, "libpci parameter", "NAME=VALUE" },
+	POPT_TABLEEND
+};
+
+int parse_command(const char *command, int argc, const char **argv,
+		  const struct poptOption *table, const char *help, poptContext *con)
+{
+	int help_wanted = 0, rc;
+	struct poptOption full[] = {
+		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, (void *)table, 0, NULL, NULL },
+		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, global_options, 0, NULL, NULL },
+		{ "help", 'h', POPT_ARG_NONE, &help_wanted, 0, NULL, NULL },
+		POPT_TABLEEND
+	};
+
+	current_command = command;
+	*con = poptGetContext(command, argc, argv, full, 0);
+	while ((rc = poptGetNextOpt(*con)) > 0)
+		;
+	if (rc < -1) {
+		rc = usage_err(command, "%s: %s", poptBadOption(*con, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+		poptFreeContext(*con);
+		*con = NULL;
+		return rc;
+	}
+	if (help_wanted) {
+		fputs(help, stdout);
+		fputs(GLOBAL_HELP, stdout);
+		poptFreeContext(*con);
+		*con = NULL;
+		exit(KA_EXIT_OK);
+	}
+	return 0;
+}
+
+int take_args(const char *command, poptContext con, const char **args, int max)
+{
+	const char *a;
+	int n = 0;
+
+	while ((a = poptGetArg(con))) {
+		if (n == max)
+			return usage_err(command, "unexpected argument '%s'", a);
+		args[n++] = a;
+	}
+	return 0;
+}
+
+int need_vm_source(const char *command)
+{
+	if (opts.socket_path && opts.fd >= 0)
+		return usage_err(command, "--socket and --fd both name a VM fd: give one");
+	if (!opts.dry_run && !opts.socket_path && opts.fd < 0)
+		return usage_err(command, "no VM given: use --socket=PATH or --fd=N (or --dry-run)");
+	return 0;
+}
+
+int main(int argc, const char **argv)
+{
+	int help_wanted = 0, version_wanted = 0, rc;
+	const char **rest;
+	poptContext con;
+	struct poptOption top[] = {
+		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, global_options, 0, NULL, NULL },
+		{ "help", 'h', POPT_ARG_NONE, &help_wanted, 0, NULL, NULL },
+		{ "version", 'V', POPT_ARG_NONE, &version_wanted, 0, NULL, NULL },
+		POPT_TABLEEND
+	};
+
+	opts.pacc = pci_access_new();
+	/* Stop at the command name: what follows is the command's to parse. */
+	con = poptGetContext(PROGRAM_NAME, argc, argv, top, POPT_CONTEXT_POSIXMEHARDER);
+	while ((rc = poptGetNextOpt(con)) > 0)
+		;
+	if (rc < -1) {
+		rc = usage_err(NULL, "%s: %s", poptBadOption(con, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+		goto out;
+	}
+	if (help_wanted) {
+		usage();
+		rc = KA_EXIT_OK;
+		goto out;
+	}
+	if (version_wanted) {
+		printf(PROGRAM_NAME " from %s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		rc = KA_EXIT_OK;
+		goto out;
+	}
+	rest = poptGetArgs(con);
+	if (!rest || !rest[0]) {
+		rc = usage_err(NULL, "no command given");
+		goto out;
+	}
+	rc = -1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(rest[0], commands[i].name) == 0) {
+			int n = 0;
+			while (rest[n])
+				n++;
+			rc = commands[i].run(n, rest);
+			break;
+		}
+	}
+	if (rc == -1)
+		rc = usage_err(NULL, "unknown command '%s'", rest[0]);
+out:
+	poptFreeContext(con);
+	pci_access_free(opts.pacc);
+	free(socket_path_copy);
+	if (fflush(stdout) != 0 && rc == KA_EXIT_OK) {
+		err_msg("write error: %s", strerror(errno));
+		rc = KA_EXIT_REFUSED;
+	}
+	return rc;
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmfd.c - getting the VM fd a VMM hands over: received over a UNIX
+ * socket with SCM_RIGHTS (docs/handoff.md) or inherited, and validated.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "kvm-assign.h"
+#include "util.h"
+#include "vmfd.h"
+
+#define MAX_FDS 8		/* room to see, and refuse, a sender that sends several */
+
+int fd_link(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* A VM fd is the anon inode KVM_CREATE_VM makes; /dev/kvm or a vcpu is not. */
+static int check_is_vm(int fd, const char *source)
+{
+	char link[PATH_MAX];
+
+	if (fd_link(fd, link, sizeof(link)) < 0) {
+		err_msg("%s: cannot inspect the fd: %s", source, strerror(errno));
+		return KA_EXIT_VMFD;
+	}
+	if (strcmp(link, "anon_inode:kvm-vm") != 0) {
+		err_msg("%s: not a KVM VM fd (it is %s): hand over the fd KVM_CREATE_VM returned", source, link);
+		return KA_EXIT_VMFD;
+	}
+	return 0;
+}
+
+int vmfd_from_inherited(int fd, struct vmfd *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	snprintf(out->source, sizeof(out->source), "fd %d", fd);
+	if (fcntl(fd, F_GETFD) < 0) {
+		err_msg("fd %d: not open in kvm-assign: pass the VM fd to it without close-on-exec", fd);
+		return KA_EXIT_VMFD;
+	}
+	rc = check_is_vm(fd, out->source);
+	if (rc)
+		return rc;
+	out->fd = fd;
+	return 0;
+}
+
+static int remaining_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Read the greeting line and every fd that comes with it, until '\n'. */
+static int receive(int sock, const char *source, const struct timespec *deadline,
+		   char *line, size_t linelen, int *fds, int *nfds)
+{
+	size_t got = 0;
+
+	*nfds = 0;
+	while (got < linelen - 1 && !memchr(line, '\n', got)) {
+		union {
+			char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { line + got, linelen - 1 - got };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+		};
+		struct pollfd pfd = { sock, POLLIN, 0 };
+		int pr = poll(&pfd, 1, remaining_ms(deadline));
+		ssize_t n;
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0) {
+			err_msg("%s: %s", source, strerror(errno));
+			return KA_EXIT_VMFD;
+		}
+		if (pr == 0) {
+			err_msg("%s: no VM fd within %d s: is the peer a kvm-assign hand-off socket? (--timeout)",
+				source, opts.timeout_s);
+			return KA_EXIT_VMFD;
+		}
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			err_msg("%s: receive failed: %s", source, strerror(errno));
+			return KA_EXIT_VMFD;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *p = (int *)CMSG_DATA(c);
+			for (int i = 0; i < k; i++) {
+				if (*nfds < MAX_FDS)
+					fds[(*nfds)++] = p[i];
+				else
+					close(p[i]);
+			}
+		}
+		if (msg.msg_flags & MSG_CTRUNC) {
+			err_msg("%s: the peer sent more file descriptors than fit (control data truncated): a hand-off carries exactly one",
+				source);
+			return KA_EXIT_VMFD;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	line[got] = '\0';
+	return 0;
+}
+
+static int check_greeting(const char *line, const char *source)
+{
+	size_t mlen = strlen(HANDOFF_MAGIC);
+	char shown[40];
+	char *end;
+	long version;
+
+	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(line, "\n"), line);
+	for (char *p = shown; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	if (strncmp(line, HANDOFF_MAGIC, mlen) != 0) {
+		err_msg("%s: not a kvm-assign hand-off (the peer said '%s'): see docs/handoff.md", source, shown);
+		return KA_EXIT_VMFD;
+	}
+	version = strtol(line + mlen, &end, 10);
+	if (end == line + mlen || *end != '\n') {
+		err_msg("%s: malformed hand-off greeting '%s'", source, shown);
+		return KA_EXIT_VMFD;
+	}
+	if (version != HANDOFF_VERSION) {
+		err_msg("%s: hand-off version %ld is not supported (kvm-assign speaks version %d)",
+			source, version, HANDOFF_VERSION);
+		return KA_EXIT_VMFD;
+	}
+	return 0;
+}
+
+int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct timespec deadline;
+	char line[64];
+	int fds[MAX_FDS];
+	int nfds = 0, sock, rc;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	snprintf(out->source, sizeof(out->source), "socket %s", path);
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return usage_err(NULL, "socket '%s': path too long (at most %zu bytes)", path, sizeof(addr.sun_path) - 1);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_s;
+
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		err_msg("%s: %s", out->source, strerror(errno));
+		return KA_EXIT_VMFD;
+	}
+	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+		close(sock);
+		if (e == EACCES || e == EPERM) {
+			err_msg("%s: cannot connect: %s: run as the VMM's user or root", out->source, strerror(e));
+			return KA_EXIT_PERMISSION;
+		}
+		err_msg("%s: cannot connect: %s%s", out->source, strerror(e),
+			e == ENOENT || e == ECONNREFUSED ? ": is the VMM running and serving its VM fd there?" : "");
+		return KA_EXIT_VMFD;
+	}
+	/* Only root or ourselves may hand us a fd we will act on. */
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		err_msg("%s: cannot learn the peer's credentials: %s", out->source, strerror(errno));
+		close(sock);
+		return KA_EXIT_VMFD;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		err_msg("%s: the peer (pid %d) runs as uid %u, neither root nor uid %u: refusing its fd",
+			out->source, (int)cred.pid, (unsigned)cred.uid, (unsigned)geteuid());
+		close(sock);
+		return KA_EXIT_VMFD;
+	}
+
+	rc = receive(sock, out->source, &deadline, line, sizeof(line), fds, &nfds);
+	close(sock);
+	if (!rc && nfds == 0) {
+		err_msg("%s: the peer sent no file descriptor", out->source);
+		rc = KA_EXIT_VMFD;
+	}
+	if (!rc && nfds > 1) {
+		err_msg("%s: the peer sent %d file descriptors: a hand-off carries exactly one", out->source, nfds);
+		rc = KA_EXIT_VMFD;
+	}
+	if (!rc)
+		rc = check_greeting(line, out->source);
+	if (!rc)
+		rc = check_is_vm(fds[0], out->source);
+	if (rc) {
+		close_all(fds, nfds);
+		return rc;
+	}
+	out->fd = fds[0];
+	out->owned = 1;
+	out->peer_pid = cred.pid;
+	out->peer_uid = cred.uid;
+	return 0;
+}
+
+int vmfd_acquire(struct vmfd *out)
+{
+	if (opts.socket_path)
+		return vmfd_from_socket(opts.socket_path, opts.timeout_s, out);
+	return vmfd_from_inherited(opts.fd, out);
+}
+
+void vmfd_release(struct vmfd *vm)
+{
+	if (vm->owned && vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+	vm->owned = 0;
+}

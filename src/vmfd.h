@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmfd.h - getting the VM fd a VMM hands over: received over a UNIX
+ * socket with SCM_RIGHTS (docs/handoff.md) or inherited, and validated.
+ */
+#ifndef KVM_ASSIGN_VMFD_H
+#define KVM_ASSIGN_VMFD_H
+
+#include <sys/types.h>
+
+struct vmfd {
+	int fd;
+	int owned;		/* received by us: close it when done */
+	pid_t peer_pid;		/* SO_PEERCRED of the sender, 0 when inherited */
+	uid_t peer_uid;
+	char source[160];	/* "socket /run/vmm.sock" or "fd 5", for messages */
+};
+
+#define HANDOFF_MAGIC "KVM-VM-FD "
+#define HANDOFF_VERSION 1
+
+/* Each returns 0 or prints one error line and returns an exit code. */
+int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out);
+int vmfd_from_inherited(int fd, struct vmfd *out);
+/* The VM fd the global options name. */
+int vmfd_acquire(struct vmfd *out);
+void vmfd_release(struct vmfd *vm);
+
+/* What /proc/self/fd/N links to ("anon_inode:kvm-vm" for a VM). */
+int fd_link(int fd, char *buf, size_t len);
+
+#endif
