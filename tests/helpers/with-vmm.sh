@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # with-vmm.sh - start the stub VMM on a socket, run one command against it,
 # stop the VMM: with-vmm.sh [stub-vmm options] -- command [args]
-# The socket path is exported as VMM_SOCKET and the VMM's pid as VMM_PID.
+# The socket path is exported as VMM_SOCKET and the VMM's pid as VMM_PID;
+# @SOCKET@ and @PID@ in the command's arguments are replaced by them.
 set -u
 stub_args=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
@@ -21,7 +22,13 @@ read -r -t 10 word VMM_PID <&3 || {
 }
 [ "$word" = ready ] || { echo "with-vmm: unexpected stub output '$word'" >&2; exit 125; }
 export VMM_PID
-"$@"
+# @SOCKET@ and @PID@ in the command stand for the VMM's socket and pid.
+cmd=()
+for a in "$@"; do
+	a=${a//@SOCKET@/$VMM_SOCKET}
+	cmd+=("${a//@PID@/$VMM_PID}")
+done
+"${cmd[@]}"
 status=$?
 kill "$VMM_PID" 2>/dev/null
 wait 2>/dev/null
