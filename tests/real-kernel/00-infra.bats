@@ -1,0 +1,43 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# 00-infra.bats - the guest itself: real /dev/kvm, nested QEMU, the shared
+# trees and the emulated PCI device; these hold whatever state the tool is in.
+
+load helper
+
+@test "/dev/kvm is a character device of the kvm module" {
+	[ -c /dev/kvm ]
+	grep -q '^kvm_amd ' /proc/modules
+}
+
+@test "the build tree is mounted over 9p at its host path" {
+	run awk -v d="$TOP_BUILDDIR" '$2 == d && $3 == "9p"' /proc/mounts
+	assert_success
+	assert_output --partial ' 9p '
+}
+
+@test "a real QEMU runs on /dev/kvm and its VM fd is anon_inode:kvm-vm" {
+	local qmp=$BATS_TEST_TMPDIR/qmp.sock pid
+	qemu-system-x86_64 -accel kvm -S -display none -nodefaults -m 64 \
+		-qmp "unix:$qmp,server=on,wait=off" \
+		>"$BATS_TEST_TMPDIR/qemu.log" 2>&1 &
+	pid=$!
+	rk_wait_for "$pid" test -S "$qmp" || {
+		cat "$BATS_TEST_TMPDIR/qemu.log"
+		kill "$pid"
+		false
+	}
+	run ls -l "/proc/$pid/fd"
+	kill "$pid"
+	wait "$pid" || true
+	assert_output --partial 'anon_inode:kvm-vm'
+	assert_output --partial 'anon_inode:kvm-vcpu:0'
+}
+
+@test "lspci sees the emulated e1000e with MSI-X" {
+	run lspci -nn -s "$RK_DEVICE"
+	assert_success
+	assert_output --partial '[8086:10d3]'
+	run rk_msix_count "$RK_DEVICE"
+	assert_output 5
+}

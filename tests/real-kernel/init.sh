@@ -1,0 +1,75 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# init.sh - /init of the real-kernel test guest: loads KVM and 9p, mounts the
+# host's root and trees read-only, runs the inner Bats suite there, powers off.
+#
+# Built into the initramfs by tests/real-kernel.sh. Results go to the
+# writable 9p share "results" (never the console, which the kernel shares):
+# tap (Bats' TAP), stderr, status (Bats' exit code) or failed (why not run).
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+
+die() {
+	echo "init: $*"
+	[ -d /results/.mounted ] && echo "$*" >/results/failed
+	sync
+	poweroff -f
+	echo o >/proc/sysrq-trigger
+	exit 1
+}
+
+# Modules in dependency order, as the harness wrote them.
+while read -r m; do
+	insmod "/lib/modules/$m.ko" || die "insmod $m failed"
+done </etc/modules
+
+p9() { mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$1" "$2" "$3"; }
+
+p9 rw results /results || die "cannot mount the results share"
+mkdir -p /results/.mounted
+. /results/env || die "cannot read /results/env"
+
+R=/mnt/host
+p9 ro hostroot "$R" || die "cannot mount the host root"
+mount -t proc proc "$R/proc" &&
+	mount -t sysfs sysfs "$R/sys" &&
+	mount -t devtmpfs devtmpfs "$R/dev" &&
+	mkdir -p "$R/dev/pts" "$R/dev/shm" &&
+	ln -s /proc/self/fd "$R/dev/fd" &&
+	ln -s fd/0 "$R/dev/stdin" && ln -s fd/1 "$R/dev/stdout" &&
+	ln -s fd/2 "$R/dev/stderr" &&
+	mount -t devpts devpts "$R/dev/pts" &&
+	mount -t tmpfs tmpfs "$R/dev/shm" &&
+	mount -t tmpfs tmpfs "$R/tmp" &&
+	mount -t tmpfs tmpfs "$R/run" || die "cannot mount proc/sys/dev/tmp/run"
+
+# The trees at their host paths; the outer one first when one holds the other.
+for tag in $RK_TREES; do
+	eval dir=\$RK_TREE_$tag
+	mkdir -p "$R$dir" 2>/dev/null
+	p9 ro "$tag" "$R$dir" || die "cannot mount $tag at $dir"
+done
+mkdir -p "$R/run/results" && mount --bind /results "$R/run/results" ||
+	die "cannot bind the results share"
+
+echo "init: running $RK_SUITE"
+chroot "$R" /usr/bin/env -i \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME=/root TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb \
+	KVM_ASSIGN="$KVM_ASSIGN" KVM_SIM="$KVM_SIM" STUB_VMM="$STUB_VMM" \
+	TOP_SRCDIR="$TOP_SRCDIR" TOP_BUILDDIR="$TOP_BUILDDIR" \
+	BATS_LIB_PATH="$BATS_LIB_PATH" RK_DEVICE="$RK_DEVICE" \
+	BATS_TEST_TIMEOUT="$RK_TEST_TIMEOUT" \
+	bats --tap "$RK_SUITE" >/results/tap 2>/results/stderr
+echo $? >/results/status
+
+sync
+umount -l "$R" /results 2>/dev/null
+poweroff -f
+echo o >/proc/sysrq-trigger
