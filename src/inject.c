@@ -226,8 +226,8 @@ static char thread_state(pid_t pid, pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-/* Why PTRACE_SEIZE said EPERM, most specific cause first. */
-static void explain_eperm(struct tracee *t)
+/* Why PTRACE_SEIZE said EPERM, most specific cause first; the errno to report. */
+static int explain_eperm(struct tracee *t)
 {
 	char comm[64] = "?", path[64], yama[16];
 	long tracer = status_field(t->pid, "TracerPid");
@@ -238,7 +238,11 @@ static void explain_eperm(struct tracee *t)
 
 	if (read_small_file("/proc/sys/kernel/yama/ptrace_scope", yama, sizeof(yama)) == 0)
 		scope = atoi(yama);
-	if (tracer > 0) {
+	if (target_uid < 0 || strchr("ZX?", thread_state(t->pid, t->tid))) {
+		/* an exiting process has no mm left to trace */
+		say(t->why, t->whylen, "process %d is exiting or has exited", t->pid);
+		return ESRCH;
+	} else if (tracer > 0) {
 		snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
 		read_small_file(path, comm, sizeof(comm));
 		say(t->why, t->whylen, "cannot attach to process %d: it is already traced by "
@@ -268,6 +272,7 @@ static void explain_eperm(struct tracee *t)
 			    "(Operation not permitted) by a security module (AppArmor, SELinux, "
 			    "Landlock) or the process is not dumpable", t->pid);
 	}
+	return EPERM;
 }
 
 /* ---- waiting for stops ------------------------------------------------ */
@@ -836,13 +841,16 @@ static int batch(struct job *j, struct tracee *t)
 	int rc = 0;
 
 	if (ptrace(PTRACE_SEIZE, t->tid, 0, PTRACE_O_TRACESYSGOOD) < 0) {
-		if (errno == EPERM)
-			explain_eperm(t);
-		else if (errno == ESRCH)
+		int e = errno;
+
+		if (e == EPERM)
+			e = explain_eperm(t);   /* ESRCH when it is exiting */
+		else if (e == ESRCH)
 			say(t->why, t->whylen, "no process %d", t->pid);
 		else
 			say(t->why, t->whylen, "cannot attach to process %d: %s", t->pid,
-			    strerror(errno));
+			    strerror(e));
+		errno = e;
 		return -1;
 	}
 	t->attached = true;
