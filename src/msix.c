@@ -18,7 +18,7 @@
 
 static const char msix_help[] =
 	"Usage:\n"
-	" kvm-assign [options] msix <device>|--id=<n> --count=<n> [<entry>:<gsi> ...]\n"
+	" kvm-assign [options] msix <device>|--id=<n> --count=<n> <entry>:<gsi>...\n"
 	"\nSet the number of MSI-X entries of an assigned device (KVM_ASSIGN_SET_MSIX_NR),\n"
 	"then route each <entry> of its MSI-X table to guest <gsi>\n"
 	"(KVM_ASSIGN_SET_MSIX_ENTRY), in the order given. Then use\n"
@@ -26,7 +26,8 @@ static const char msix_help[] =
 	"\nOptions:\n"
 	"     --id=<n>       assigned-device id (default from <device>)\n"
 	"     --count=<n>    entries, 1 to 256, at most the device's MSI-X table size\n"
-	"\n<entry> is 0 to count-1, each at most once; <gsi> is 0 to 4095 (0 disables).\n";
+	"\nGive one <entry>:<gsi> pair per entry: <entry> is 0 to count-1, each once;\n"
+	"<gsi> is 0 to 4095 (0 disables the entry).\n";
 
 /* An argument with a '.' or a leading '/' names a device; N:M is a pair. */
 static int is_device_arg(const char *a)
@@ -99,6 +100,14 @@ int cmd_msix(int argc, const char **argv)
 		arg->msix_entry.entry = (uint16_t)entry;
 		arg->msix_entry.gsi = gsi;
 	}
+	/*
+	 * pci_enable_msix() takes the whole table at once and refuses duplicate
+	 * entries, and the count can be set only once: a partial table could
+	 * never be enabled.
+	 */
+	if (!rc && p->n - 1 != count)
+		rc = usage_err("msix", "--count=%u but %zu <entry>:<gsi> pair%s given: give one pair per entry",
+			       count, p->n - 1, p->n == 2 ? "" : "s");
 	if (!rc)
 		rc = target_parse("msix", device, id, &t);
 	if (!rc)

@@ -5,6 +5,9 @@
 
 load test_helper
 
+# pairs N: the N entry:gsi pairs 0:100 1:101 ...
+pairs() { local i; for ((i = 0; i < $1; i++)); do printf '%d:%d ' $i $((100 + i)); done; }
+
 setup() {
 	SYSFS="$BATS_TEST_TMPDIR/sysfs"
 	sysfs_from_dump "$SYSFS"
@@ -44,27 +47,27 @@ setup() {
 @test "msix: --count up to the device's MSI-X table size (8) passes, one more is refused" {
 	for access in PCI_DUMP PCI_SYSFS; do
 		declare -n a=$access
-		run "$KVM_ASSIGN" "${a[@]}" --dry-run msix 03:00.0 --count=8
+		run "$KVM_ASSIGN" "${a[@]}" --dry-run msix 03:00.0 --count=8 $(pairs 8)
 		assert_success
-		run "$KVM_ASSIGN" "${a[@]}" --dry-run msix 03:00.0 --count=9
+		run "$KVM_ASSIGN" "${a[@]}" --dry-run msix 03:00.0 --count=9 $(pairs 9)
 		assert_failure 2
 		assert_line --index 0 "kvm-assign: --count=9: device 0000:03:00.0 has only 8 MSI-X table entries"
 	done
 }
 
 @test "msix: a 64-entry table in domain 1" {
-	run "$KVM_ASSIGN" "${PCI_SYSFS[@]}" --dry-run msix 0001:02:00.0 --count=64
+	run "$KVM_ASSIGN" "${PCI_SYSFS[@]}" --dry-run msix 0001:02:00.0 --count=64 $(pairs 64)
 	assert_success
-	run "$KVM_ASSIGN" "${PCI_SYSFS[@]}" --dry-run msix 0001:02:00.0 --count=65
+	run "$KVM_ASSIGN" "${PCI_SYSFS[@]}" --dry-run msix 0001:02:00.0 --count=65 $(pairs 65)
 	assert_failure 2
 	assert_output --partial "has only 64 MSI-X table entries"
 }
 
 @test "msix: a device without MSI-X is refused; an absent one is not checked" {
-	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix 03:00.1 --count=1
+	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix 03:00.1 --count=1 0:1
 	assert_failure 2
 	assert_line --index 0 "kvm-assign: device 0000:03:00.1 has no MSI-X capability"
-	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix 0b:00.0 --count=200
+	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix 0b:00.0 --count=200 $(pairs 200)
 	assert_success
 }
 
@@ -72,15 +75,15 @@ setup() {
 	while read -r addr; do
 		count=$(lspci -F "$DUMP" -vv -s "$addr" | sed -n 's/.*MSI-X: Enable[-+] Count=\([0-9]*\).*/\1/p')
 		if [ -z "$count" ]; then
-			run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count=1
+			run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count=1 0:1
 			assert_failure 2
 			assert_output --partial "no MSI-X capability"
 			continue
 		fi
-		run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count="$count"
+		run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count="$count" $(pairs $count)
 		assert_success
 		if [ "$count" -lt 256 ]; then
-			run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count=$((count + 1))
+			run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run msix "$addr" --count=$((count + 1)) $(pairs $((count + 1)))
 			assert_failure 2
 			assert_output --partial "has only $count MSI-X table entries"
 		fi
