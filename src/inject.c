@@ -226,6 +226,36 @@ static char thread_state(pid_t pid, pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+/* The main thread, as it usually sits in ppoll; if it has exited (a zombie
+ * leader), a live thread not in an ioctl: vcpu threads sit in KVM_RUN. */
+static pid_t pick_thread(pid_t pid)
+{
+	char path[64], buf[128];
+	pid_t fallback = pid, chosen = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!strchr("ZX", thread_state(pid, pid)))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return pid;
+	while (!chosen && (de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid <= 0 || strchr("ZX?", thread_state(pid, tid)))
+			continue;
+		if (fallback == pid)
+			fallback = tid;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+		if (read_small_file(path, buf, sizeof(buf)) == 0 && strncmp(buf, "16 ", 3))
+			chosen = tid;
+	}
+	closedir(d);
+	return chosen ? chosen : fallback;
+}
+
 /* Why PTRACE_SEIZE said EPERM, most specific cause first; the errno to report. */
 static int explain_eperm(struct tracee *t)
 {
@@ -542,7 +572,7 @@ static int find_syscall_insn(struct tracee *t)
 			return 0;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->tid); /* the leader may be a zombie */
 	for (pass = 0; pass < 2; pass++) {
 		f = fopen(path, "re");
 		if (!f)
@@ -560,7 +590,7 @@ static int find_syscall_insn(struct tracee *t)
 			for (unsigned long a = lo; a < hi; a += sizeof(buf) - 1) {
 				size_t want = hi - a < sizeof(buf) ? hi - a : sizeof(buf);
 				struct iovec local = { buf, want }, remote = { (void *)a, want };
-				ssize_t got = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+				ssize_t got = process_vm_readv(t->tid, &local, 1, &remote, 1, 0);
 				size_t off;
 
 				if (got <= 0)
@@ -622,7 +652,7 @@ static int map_scratch(struct tracee *t, size_t len, bool *per_call)
 static int copy_to_target(struct tracee *t, const void *buf, size_t len, unsigned long at)
 {
 	struct iovec local = { (void *)buf, len }, remote = { (void *)at, len };
-	ssize_t r = process_vm_writev(t->pid, &local, 1, &remote, 1, 0);
+	ssize_t r = process_vm_writev(t->tid, &local, 1, &remote, 1, 0);
 
 	if (r == (ssize_t)len)
 		return 0;
@@ -634,7 +664,7 @@ static int copy_to_target(struct tracee *t, const void *buf, size_t len, unsigne
 static int copy_from_target(struct tracee *t, void *buf, size_t len, unsigned long at)
 {
 	struct iovec local = { buf, len }, remote = { (void *)at, len };
-	ssize_t r = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+	ssize_t r = process_vm_readv(t->tid, &local, 1, &remote, 1, 0);
 
 	if (r == (ssize_t)len)
 		return 0;
@@ -984,7 +1014,7 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	struct tracee t = {
-		.pid = j->pid, .tid = j->pid, .why = j->why, .whylen = j->whylen,
+		.pid = j->pid, .tid = pick_thread(j->pid), .why = j->why, .whylen = j->whylen,
 	};
 
 	t.seccomp = (int)status_field(j->pid, "Seccomp");
