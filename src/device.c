@@ -98,7 +98,7 @@ void device_format(const struct pci_addr *a, char buf[PCI_ADDR_STRLEN])
 	snprintf(buf, PCI_ADDR_STRLEN, "%04x:%02x:%02x.%u", a->domain, a->bus, a->slot, a->func);
 }
 
-bool device_parse(const char *arg, struct pci_addr *out)
+bool device_parse(const char *arg, struct pci_addr *out, char *why, size_t whylen)
 {
 	const char *text = arg;
 	char buf[64];
@@ -115,17 +115,17 @@ bool device_parse(const char *arg, struct pci_addr *out)
 		while (base > arg && base[-1] != '/')
 			base--;
 		if (len - (size_t)(base - arg) >= sizeof(buf) || base == arg + len) {
-			err_msg("device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
+			snprintf(why, whylen, "device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
 			return false;
 		}
 		snprintf(buf, sizeof(buf), "%.*s", (int)(len - (base - arg)), base);
 		text = buf;
 		if (strchr(text, ':') == strrchr(text, ':')) {
-			err_msg("device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
+			snprintf(why, whylen, "device '%s': not a PCI device path (want /sys/bus/pci/devices/DDDD:BB:SS.F)", arg);
 			return false;
 		}
 	} else if (strlen(arg) >= sizeof(buf)) {
-		err_msg("device '%.32s...': not a PCI address ([[domain:]bus:]slot.func)", arg);
+		snprintf(why, whylen, "device '%.32s...': not a PCI address ([[domain:]bus:]slot.func)", arg);
 		return false;
 	} else {
 		snprintf(buf, sizeof(buf), "%s", arg);
@@ -133,17 +133,17 @@ bool device_parse(const char *arg, struct pci_addr *out)
 
 	/* libpci's parser takes wildcards; one device needs every part exact. */
 	if (!*text || strpbrk(text, "* \t")) {
-		err_msg("device '%s': not a PCI address ([[domain:]bus:]slot.func, no wildcards)", arg);
+		snprintf(why, whylen, "device '%s': not a PCI address ([[domain:]bus:]slot.func, no wildcards)", arg);
 		return false;
 	}
 	pci_filter_init(opts.pacc, &f);
 	msg = pci_filter_parse_slot(&f, buf);
 	if (msg) {
-		err_msg("device '%s': not a PCI address: %s", arg, msg);
+		snprintf(why, whylen, "device '%s': not a PCI address: %s", arg, msg);
 		return false;
 	}
 	if (f.slot < 0 || f.func < 0) {
-		err_msg("device '%s': not a PCI address: give slot and function ([[domain:]bus:]slot.func)", arg);
+		snprintf(why, whylen, "device '%s': not a PCI address: give slot and function ([[domain:]bus:]slot.func)", arg);
 		return false;
 	}
 	out->domain = f.domain < 0 ? 0 : (unsigned)f.domain;
@@ -151,7 +151,7 @@ bool device_parse(const char *arg, struct pci_addr *out)
 	out->slot = (unsigned)f.slot;
 	out->func = (unsigned)f.func;
 	if (out->domain > 0xffff) {
-		err_msg("device '%s': PCI domain 0x%x does not fit the 16 bits of an assigned-device id",
+		snprintf(why, whylen, "device '%s': PCI domain 0x%x does not fit the 16 bits of an assigned-device id",
 			arg, out->domain);
 		return false;
 	}

@@ -7,6 +7,7 @@
 #define KVM_ASSIGN_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pci_access;
@@ -26,8 +27,8 @@ struct device_info {
 	char driver[64];		/* bound host driver, "" when none or unknown */
 };
 
-/* Parse DEVICE; on failure print one line naming it and return false. */
-bool device_parse(const char *arg, struct pci_addr *out);
+/* Parse DEVICE; on failure say why in why[], naming it, and return false. */
+bool device_parse(const char *arg, struct pci_addr *out, char *why, size_t whylen);
 void device_format(const struct pci_addr *a, char buf[PCI_ADDR_STRLEN]);
 /* Look the one device up through libpci, without scanning the bus. */
 void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out);

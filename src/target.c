@@ -14,14 +14,14 @@
 
 int target_parse(const char *command, const char *device, const char *id, struct target *t)
 {
-	char addr[PCI_ADDR_STRLEN];
+	char addr[PCI_ADDR_STRLEN], why[160];
 
 	memset(t, 0, sizeof(*t));
 	if (!device && !id)
 		return usage_err(command, "no device given: name a DEVICE or --id=N");
 	if (device) {
-		if (!device_parse(device, &t->addr))
-			return KA_EXIT_USAGE;
+		if (!device_parse(device, &t->addr, why, sizeof(why)))
+			return usage_err(command, "%s", why);
 		t->have_device = 1;
 		t->id = kvm_assigned_dev_id(t->addr.domain, t->addr.bus, ADDR_DEVFN(&t->addr));
 	}
