@@ -125,5 +125,5 @@ dry() { run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run "$@"; }
 	run sim -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run assign 03:00.0
 	assert_success
 	# Not even /dev/kvm is opened: the log stays empty.
-	[ ! -s "$KLOG" ] || fail "the kernel saw: $(cat "$KLOG")"
+	[ ! -s "$(klog)" ] || fail "the kernel saw: $(cat "$(klog)")"
 }

@@ -28,7 +28,7 @@ for a in "$@"; do
 	a=${a//@SOCKET@/$VMM_SOCKET}
 	cmd+=("${a//@PID@/$VMM_PID}")
 done
-"${cmd[@]}"
+"${cmd[@]}" 3<&-
 status=$?
 kill "$VMM_PID" 2>/dev/null
 wait 2>/dev/null
