@@ -61,7 +61,8 @@ static void usage(FILE *out, int code)
 "  fork:<op>         run <op> in a forked child\n"
 "  thread:<op>       run <op> in a new thread\n"
 "  exec              re-exec this program (same pid) with the VM fd, for the rest\n"
-"  pid               print our pid\n", out);
+"  pid               print our pid\n"
+"  sleep:<ms>        hold everything open for <ms> milliseconds\n", out);
 	exit(code);
 }
 
@@ -237,6 +238,9 @@ static void run_op(const char *op_text)
 		r = syscall(SYS_kcmp, getpid(), (pid_t)num(f[1]), KCMP_FILE, vmfd, num(f[2]));
 	} else if (!strcmp(f[0], "pid")) {
 		r = getpid();
+	} else if (!strcmp(f[0], "sleep")) {
+		need(n, 2, op_text);
+		r = usleep((useconds_t)num(f[1]) * 1000);
 	} else {
 		fprintf(stderr, "kvm-ioctl: unknown op: %s\n", op_text);
 		exit(2);
