@@ -16,7 +16,7 @@
 #include "kvm-assign.h"
 #include "util.h"
 
-struct global_opts opts = { .fd = -1, .timeout_s = 5 };
+struct global_opts opts = { .fd = -1, .vm_fd = -1, .timeout_s = 5, .via = VIA_AUTO };
 
 static const char *current_command;
 static char *socket_path_copy;	/* popt's argument does not outlive its context */	/* for "Try 'kvm-assign CMD --help'" */
@@ -34,7 +34,10 @@ static const struct subcommand commands[] = {
 	"\nGlobal options:\n" \
 	" -s, --socket=<path>       receive the VM fd from a VMM over a UNIX socket\n" \
 	" -f, --fd=<n>              use the inherited VM fd <n>\n" \
-	"     --timeout=<seconds>   wait at most this long for the hand-off (default 5)\n" \
+	" -p, --pid=<pid>           use the VM of the running VMM <pid>\n" \
+	"     --vm-fd=<n>           with --pid: which of its VM fds\n" \
+	"     --via=<where>         where ioctls run: auto, self or owner (the VMM)\n" \
+	"     --timeout=<seconds>   hand-off and in-VMM time limit (default 5)\n" \
 	" -n, --dry-run             print the ioctls and their bytes, issue nothing\n" \
 	" -j, --json                one JSON object per ioctl on stdout\n" \
 	" -v, --verbose             report every ioctl and where it ran\n" \
@@ -58,7 +61,7 @@ static void usage(void)
 	      "For more details see kvm-assign(8).\n", stdout);
 }
 
-enum { OPT_SOCKET = 0x100, OPT_FD, OPT_TIMEOUT, OPT_PCI_ACCESS, OPT_PCI_PARAM };
+enum { OPT_SOCKET = 0x100, OPT_FD, OPT_PID, OPT_VM_FD, OPT_VIA, OPT_TIMEOUT, OPT_PCI_ACCESS, OPT_PCI_PARAM };
 
 /* Global options are valid before and after the command: one callback. */
 static void global_cb(poptContext con, enum poptCallbackReason reason,
@@ -82,6 +85,26 @@ static void global_cb(poptContext con, enum poptCallbackReason reason,
 			exit(usage_err(current_command, "--fd: '%s' is not a file descriptor number", arg));
 		opts.fd = (int)v;
 		break;
+	case OPT_PID:
+		if (!parse_u32(arg, INT_MAX, &v) || v == 0)
+			exit(usage_err(current_command, "--pid: '%s' is not a process id", arg));
+		opts.pid = (int)v;
+		break;
+	case OPT_VM_FD:
+		if (!parse_u32(arg, INT_MAX, &v))
+			exit(usage_err(current_command, "--vm-fd: '%s' is not a file descriptor number", arg));
+		opts.vm_fd = (int)v;
+		break;
+	case OPT_VIA:
+		if (strcmp(arg, "auto") == 0)
+			opts.via = VIA_AUTO;
+		else if (strcmp(arg, "self") == 0)
+			opts.via = VIA_SELF;
+		else if (strcmp(arg, "owner") == 0)
+			opts.via = VIA_OWNER;
+		else
+			exit(usage_err(current_command, "--via: '%s' is not auto, self or owner", arg));
+		break;
 	case OPT_TIMEOUT:
 		if (!parse_u32(arg, 3600, &v) || v == 0)
 			exit(usage_err(current_command, "--timeout: '%s' is not a number of seconds from 1 to 3600", arg));
@@ -102,6 +125,9 @@ struct poptOption global_options[] = {
 	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)global_cb, 0, NULL, NULL },
 	{ "socket", 's', POPT_ARG_STRING, NULL, OPT_SOCKET, "receive the VM fd over a UNIX socket", "PATH" },
 	{ "fd", 'f', POPT_ARG_STRING, NULL, OPT_FD, "use an inherited VM fd", "N" },
+	{ "pid", 'p', POPT_ARG_STRING, NULL, OPT_PID, "use the VM of a running VMM", "PID" },
+	{ "vm-fd", '\0', POPT_ARG_STRING, NULL, OPT_VM_FD, "which VM fd of --pid", "N" },
+	{ "via", '\0', POPT_ARG_STRING, NULL, OPT_VIA, "where ioctls run", "auto|self|owner" },
 	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT, "hand-off timeout", "SECONDS" },
 	{ "dry-run", 'n', POPT_ARG_VAL, &opts.dry_run, 1, "issue nothing", NULL },
 	{ "json", 'j', POPT_ARG_VAL, &opts.json, 1, "JSON output", NULL },
@@ -158,10 +184,16 @@ int take_args(const char *command, poptContext con, const char **args, int max)
 
 int need_vm_source(const char *command)
 {
-	if (opts.socket_path && opts.fd >= 0)
-		return usage_err(command, "--socket and --fd both name a VM fd: give one");
-	if (!opts.dry_run && !opts.socket_path && opts.fd < 0)
-		return usage_err(command, "no VM given: use --socket=PATH or --fd=N (or --dry-run)");
+	int sources = !!opts.socket_path + (opts.fd >= 0) + (opts.pid > 0);
+
+	if (sources > 1)
+		return usage_err(command, "--socket, --fd and --pid each name a VM: give one");
+	if (!opts.dry_run && sources == 0)
+		return usage_err(command, "no VM given: use --socket=PATH, --fd=N or --pid=PID (or --dry-run)");
+	if (opts.vm_fd >= 0 && opts.pid <= 0)
+		return usage_err(command, "--vm-fd picks among the VM fds of --pid=PID: give --pid");
+	if (opts.pid > 0 && opts.via == VIA_SELF)
+		return usage_err(command, "--via=self cannot use --pid: the VM fd is in another process");
 	return 0;
 }
 

@@ -11,9 +11,14 @@
 
 struct pci_access;
 
+enum via { VIA_AUTO, VIA_SELF, VIA_OWNER };
+
 struct global_opts {
 	const char *socket_path;	/* --socket */
 	int fd;				/* --fd, -1 when not given */
+	int pid;			/* --pid, 0 when not given */
+	int vm_fd;			/* --vm-fd, -1 when not given */
+	enum via via;
 	int dry_run;			/* ints: popt's POPT_ARG_VAL stores an int */
 	int json;
 	int verbose;

@@ -5,13 +5,16 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "exitcodes.h"
 #include "explain.h"
+#include "inject.h"
 #include "json.h"
 #include "kvm-assign.h"
+#include "owner.h"
 #include "probe.h"
 #include "run.h"
 #include "util.h"
@@ -20,11 +23,13 @@
 /* Why an ioctl failed, once analysed: what --json and the error line say. */
 struct verdict {
 	int exit_code;
-	char why[256];
+	char why[384];
 	char todo[320];
 	int creator_check_err;	/* errno of the creator check, -1 if not run */
 	struct probe probe;
 	int probed;
+	pid_t ran_in;		/* 0: this process; else the VMM's pid */
+	struct inject_report rep;
 };
 
 void plan_init(struct plan *p, const char *command, const char *what)
@@ -85,7 +90,13 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 		json_close(&j);
 		return;
 	}
-	json_str(&j, "ran_in", "self");
+	if (v->ran_in) {
+		json_i64(&j, "ran_in", v->ran_in);
+		json_i64(&j, "tid", v->rep.tid);
+		json_double(&j, "stopped_ms", v->rep.stopped_ms);
+	} else {
+		json_str(&j, "ran_in", "self");
+	}
 	json_str(&j, "result", op->ret < 0 ? "error" : "ok");
 	json_i64(&j, "return", op->ret);
 	if (op->ret < 0) {
@@ -124,52 +135,60 @@ static void rebind_hint(const struct plan *p, char *buf, size_t len)
 		 p->dev->vendor_id, p->dev->device_id, addr, addr, addr);
 }
 
-/*
- * EIO from a VM ioctl is usually KVM's creator-only rule (kvm_vm_ioctl
- * compares mm before the ioctl number), which also hides whether the
- * ioctl exists: confirm with a harmless VM ioctl, then probe a VM of ours.
- */
-static void analyse_eio(const struct op *op, int vmfd, struct verdict *v)
+/* What a probe that could not tell adds to a message, or "". */
+static const char *probe_suffix(const struct verdict *v, char *buf, size_t len)
 {
-	char buf[160];
+	char why[160];
 
-	v->creator_check_err = ioctl(vmfd, KVM_CHECK_EXTENSION, KVM_CAP_IOMMU) < 0 ? errno : 0;
-	if (v->creator_check_err != EIO)
-		return;		/* we are the creator: the EIO is the ioctl's own */
-
-	v->probed = 1;
-	probe_legacy_support(&v->probe);
-	if (v->probe.result == PROBE_UNSUPPORTED) {
-		v->exit_code = KA_EXIT_UNSUPPORTED;
-		snprintf(v->why, sizeof(v->why), "kernel lacks support for %s: " LACKS_SUPPORT_WHY, op->io->name);
-		snprintf(v->todo, sizeof(v->todo), LACKS_SUPPORT_TODO);
-		return;
-	}
-	v->exit_code = KA_EXIT_NOT_OWNER;
-	snprintf(v->why, sizeof(v->why),
-		 "%s failed with EIO: the VM belongs to another process (KVM accepts VM ioctls only from the process that created the VM)%s%s",
-		 op->io->name, v->probe.result == PROBE_FAILED ? ", and whether this kernel has legacy assignment is unknown: " : "",
-		 v->probe.result == PROBE_FAILED ? probe_failure_text(&v->probe, buf, sizeof(buf)) : "");
-	snprintf(v->todo, sizeof(v->todo), "the ioctl must run inside the VMM that created the VM");
+	if (v->probe.result != PROBE_FAILED)
+		return "";
+	snprintf(buf, len, ", and whether this kernel has legacy assignment is unknown: %s",
+		 probe_failure_text(&v->probe, why, sizeof(why)));
+	return buf;
 }
 
-static void analyse(const struct plan *p, const struct op *op, int vmfd, struct verdict *v)
+/*
+ * The ioctl could not run in the VM's creator: no process could succeed if
+ * the kernel lacks the ioctls, so probe a VM of our own before blaming the
+ * fd.  Returns true when the verdict is "kernel lacks support".
+ */
+static bool lacks_support(const struct op *op, struct verdict *v)
+{
+	v->probed = 1;
+	probe_legacy_support(&v->probe);
+	if (v->probe.result != PROBE_UNSUPPORTED)
+		return false;
+	v->exit_code = KA_EXIT_UNSUPPORTED;
+	snprintf(v->why, sizeof(v->why), "kernel lacks support for %s: " LACKS_SUPPORT_WHY, op->io->name);
+	snprintf(v->todo, sizeof(v->todo), LACKS_SUPPORT_TODO);
+	return true;
+}
+
+/* EIO in this process with the creator check failing too: KVM's mm rule. */
+static void explain_not_creator(const struct op *op, struct verdict *v)
+{
+	char buf[200];
+
+	if (lacks_support(op, v))
+		return;
+	v->exit_code = KA_EXIT_NOT_OWNER;
+	snprintf(v->why, sizeof(v->why),
+		 "%s failed with EIO: the VM belongs to another process (KVM accepts VM ioctls only from the process that created the VM)%s",
+		 op->io->name, probe_suffix(v, buf, sizeof(buf)));
+	snprintf(v->todo, sizeof(v->todo), "run it inside the VMM: drop --via=self, or use --pid=PID");
+}
+
+static void explain_failure(const struct plan *p, const struct op *op, struct verdict *v)
 {
 	struct explanation e;
 
-	v->creator_check_err = -1;
-	if (op->err == EIO) {
-		analyse_eio(op, vmfd, v);
-		if (v->why[0])
-			return;
-	}
 	explain(op->io, op->err, &e);
 	v->exit_code = e.exit_code;
 	if (op->err == ENOTTY)
 		snprintf(v->why, sizeof(v->why), "kernel lacks support for %s: %s", op->io->name, e.why);
 	else
-		snprintf(v->why, sizeof(v->why), "%s failed with %s: %s", op->io->name,
-			 errno_name(op->err), e.why ? e.why : strerror(op->err));
+		snprintf(v->why, sizeof(v->why), "%s failed with %s%s: %s", op->io->name, errno_name(op->err),
+			 v->ran_in ? " in the VMM" : "", e.why ? e.why : strerror(op->err));
 	if (e.rebind_hint)
 		rebind_hint(p, v->todo, sizeof(v->todo));
 	else if (e.todo)
@@ -186,6 +205,115 @@ static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
 			return i;
 	}
 	return n;
+}
+
+/* Outcomes of running the plan inside a VMM. */
+enum owner_result { OWNER_RAN, OWNER_NOT_FOUND, OWNER_FAILED };
+
+/*
+ * Run every op inside one holder of the VM, in one stop, behind a harmless
+ * KVM_CHECK_EXTENSION that proves the holder is the creator (EIO otherwise).
+ */
+static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, struct verdict *v,
+				    char *why, size_t whylen)
+{
+	struct inject_call *calls = xcalloc(p->n + 1, sizeof(*calls));
+	enum owner_result res = OWNER_RAN;
+
+	calls[0].request = KVM_CHECK_EXTENSION;
+	calls[0].intarg = KVM_CAP_IOMMU;
+	for (size_t i = 0; i < p->n; i++) {
+		calls[i + 1].request = p->ops[i].io->request;
+		calls[i + 1].arg = &p->ops[i].arg;
+		calls[i + 1].len = p->ops[i].io->size;
+	}
+	if (inject_ioctls(h->pid, h->fd, calls, p->n + 1, opts.timeout_s * 1000, &v->rep, why, whylen) < 0) {
+		v->exit_code = errno == EPERM || errno == EACCES ? KA_EXIT_PERMISSION : KA_EXIT_NOT_OWNER;
+		res = OWNER_FAILED;
+	} else if (calls[0].ret < 0 && calls[0].err == EIO) {
+		res = OWNER_NOT_FOUND;	/* holds the fd, but another mm created the VM */
+	} else if (calls[0].ret < 0) {
+		v->exit_code = calls[0].err == EPERM || calls[0].err == EACCES ? KA_EXIT_PERMISSION : KA_EXIT_NOT_OWNER;
+		if (!why[0])
+			snprintf(why, whylen, "KVM_CHECK_EXTENSION failed there with %s", errno_name(calls[0].err));
+		res = OWNER_FAILED;
+	} else {
+		v->ran_in = h->pid;
+		for (size_t i = 0; i < p->n; i++) {
+			p->ops[i].done = calls[i + 1].err != ECANCELED;
+			p->ops[i].ret = calls[i + 1].ret;
+			p->ops[i].err = calls[i + 1].ret < 0 ? calls[i + 1].err : 0;
+		}
+	}
+	free(calls);
+	return res;
+}
+
+/* Returns 0 when the plan ran in the creator, else an exit code (message printed by caller via v). */
+static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v)
+{
+	struct vm_holder holders[MAX_CANDIDATES];
+	char why[320] = "", buf[200], pids[160] = "";
+	int n;
+
+	if (vm->holder_pid) {
+		holders[0] = (struct vm_holder){ vm->holder_pid, vm->holder_fd };
+		n = 1;
+	} else {
+		n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES);
+	}
+	for (int i = 0; i < n; i++) {
+		why[0] = '\0';
+		switch (try_holder(&holders[i], p, v, why, sizeof(why))) {
+		case OWNER_RAN:
+			return 0;
+		case OWNER_FAILED:
+			if (lacks_support(&p->ops[0], v)) {
+				snprintf(v->todo + strlen(v->todo), sizeof(v->todo) - strlen(v->todo),
+					 " (it could not run inside the VMM, pid %d, to see for itself: %s)",
+					 (int)holders[i].pid, why);
+				return v->exit_code;
+			}
+			snprintf(v->why, sizeof(v->why), "cannot run %s inside the VMM (pid %d): %s",
+				 p->ops[0].io->name, (int)holders[i].pid, why);
+			return v->exit_code;
+		case OWNER_NOT_FOUND:
+			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? ", " : "", (int)holders[i].pid);
+			break;
+		}
+	}
+	if (lacks_support(&p->ops[0], v))
+		return v->exit_code;
+	v->exit_code = KA_EXIT_NOT_OWNER;
+	if (n == 0)
+		snprintf(v->why, sizeof(v->why), "no other process holds this VM, so none can be its creator (KVM accepts VM ioctls only from the process that created the VM)%s",
+			 probe_suffix(v, buf, sizeof(buf)));
+	else
+		snprintf(v->why, sizeof(v->why), "none of the processes holding this VM (pid %s) created it (KVM accepts VM ioctls only from the creator)%s",
+			 pids, probe_suffix(v, buf, sizeof(buf)));
+	snprintf(v->todo, sizeof(v->todo), "aim kvm-assign at the VMM that created the VM, with --pid=PID");
+	return v->exit_code;
+}
+
+static void report(const struct plan *p, const struct verdict *v)
+{
+	for (size_t i = 0; i < p->n && p->ops[i].done; i++) {
+		if (opts.json) {
+			print_op_json(p, &p->ops[i], v);
+			continue;
+		}
+		if (!opts.verbose)
+			continue;
+		print_op_text(&p->ops[i], stdout);
+		printf(": %s", p->ops[i].ret < 0 ? errno_name(p->ops[i].err) : "ok");
+		if (v->ran_in)
+			printf(" in pid %d (VMM stopped %.3f ms)\n", (int)v->ran_in, v->rep.stopped_ms);
+		else
+			printf(" in this process\n");
+	}
+	if (opts.verbose && !opts.json && v->probed)
+		printf("probe: %s on a VM of our own: %s (%s)\n", v->probe.step,
+		       v->probe.err ? errno_name(v->probe.err) : "ok", probe_result_name(v->probe.result));
 }
 
 static void print_dry_run(const struct plan *p)
@@ -207,7 +335,7 @@ int plan_run(struct plan *p)
 {
 	struct verdict v = { .exit_code = KA_EXIT_OK, .creator_check_err = -1 };
 	struct vmfd vm;
-	size_t failed;
+	size_t failed = p->n;
 	int rc;
 
 	if (opts.dry_run) {
@@ -218,22 +346,32 @@ int plan_run(struct plan *p)
 	if (rc)
 		return rc;
 
-	failed = issue_in_self(vm.fd, p->ops, p->n);
-	if (failed < p->n)
-		analyse(p, &p->ops[failed], vm.fd, &v);
-
-	for (size_t i = 0; i < p->n && p->ops[i].done; i++) {
-		if (opts.json) {
-			print_op_json(p, &p->ops[i], &v);
-		} else if (opts.verbose) {
-			print_op_text(&p->ops[i], stdout);
-			if (p->ops[i].ret < 0)
-				printf(": %s in this process\n", errno_name(p->ops[i].err));
-			else
-				printf(": ok in this process\n");
+	if (vm.fd >= 0 && opts.via != VIA_OWNER) {
+		failed = issue_in_self(vm.fd, p->ops, p->n);
+		/* EIO hides the reason: is it KVM's creator-only rule? */
+		if (failed < p->n && p->ops[failed].err == EIO)
+			v.creator_check_err = ioctl(vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IOMMU) < 0 ? errno : 0;
+		if (v.creator_check_err == EIO && opts.via == VIA_AUTO) {
+			for (size_t i = 0; i < p->n; i++)
+				p->ops[i].done = 0;
+			failed = p->n;
 		}
 	}
-	if (failed < p->n) {
+	if (vm.fd < 0 || opts.via == VIA_OWNER || (v.creator_check_err == EIO && opts.via == VIA_AUTO)) {
+		rc = run_in_owner(&vm, p, &v);
+		for (failed = 0; failed < p->n && p->ops[failed].done && p->ops[failed].ret >= 0; failed++)
+			;
+		if (!p->ops[0].done)
+			failed = p->n;	/* nothing ran: the verdict says why */
+	}
+
+	if (failed < p->n && v.creator_check_err == EIO && !v.ran_in)
+		explain_not_creator(&p->ops[failed], &v);
+	else if (failed < p->n)
+		explain_failure(p, &p->ops[failed], &v);
+
+	report(p, &v);
+	if (v.why[0]) {
 		if (v.todo[0])
 			err_msg("%s: %s: %s", p->what, v.why, v.todo);
 		else

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vmfd.c - getting the VM fd a VMM hands over: received over a UNIX
- * socket with SCM_RIGHTS (docs/handoff.md) or inherited, and validated.
+ * socket with SCM_RIGHTS (docs/handoff.md), inherited, or found in a VMM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 
 #include "exitcodes.h"
 #include "kvm-assign.h"
+#include "owner.h"
 #include "util.h"
 #include "vmfd.h"
 
@@ -251,8 +252,51 @@ int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
 	return 0;
 }
 
+int vmfd_from_pid(pid_t pid, int choice, struct vmfd *out)
+{
+	int fds[MAX_VM_FDS], n;
+	char list[96] = "";
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	snprintf(out->source, sizeof(out->source), "pid %d", (int)pid);
+	n = vm_fds_of(pid, fds, MAX_VM_FDS);
+	if (n < 0 && errno == ENOENT) {
+		err_msg("pid %d: no such process", (int)pid);
+		return KA_EXIT_VMFD;
+	}
+	if (n < 0) {
+		err_msg("pid %d: cannot list /proc/%d/fd: %s: run as root or as the VMM's user",
+			(int)pid, (int)pid, strerror(errno));
+		return errno == EACCES || errno == EPERM ? KA_EXIT_PERMISSION : KA_EXIT_VMFD;
+	}
+	for (int i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d", i ? ", " : "", fds[i]);
+	if (n == 0) {
+		err_msg("pid %d: holds no KVM VM fd (no /proc/%d/fd link is anon_inode:kvm-vm): is it a VMM?",
+			(int)pid, (int)pid);
+		return KA_EXIT_VMFD;
+	}
+	if (choice >= 0) {
+		for (int i = 0; i < n; i++)
+			if (fds[i] == choice)
+				goto found;
+		err_msg("pid %d: fd %d is not one of its KVM VM fds (%s)", (int)pid, choice, list);
+		return KA_EXIT_VMFD;
+	}
+	if (n > 1)
+		return usage_err(NULL, "pid %d holds %d KVM VM fds (%s): choose one with --vm-fd", (int)pid, n, list);
+	choice = fds[0];
+found:
+	out->holder_pid = pid;
+	out->holder_fd = choice;
+	return 0;
+}
+
 int vmfd_acquire(struct vmfd *out)
 {
+	if (opts.pid > 0)
+		return vmfd_from_pid(opts.pid, opts.vm_fd, out);
 	if (opts.socket_path)
 		return vmfd_from_socket(opts.socket_path, opts.timeout_s, out);
 	return vmfd_from_inherited(opts.fd, out);

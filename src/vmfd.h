@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vmfd.h - getting the VM fd a VMM hands over: received over a UNIX
- * socket with SCM_RIGHTS (docs/handoff.md) or inherited, and validated.
+ * socket with SCM_RIGHTS (docs/handoff.md), inherited, or found in a VMM.
  */
 #ifndef KVM_ASSIGN_VMFD_H
 #define KVM_ASSIGN_VMFD_H
@@ -13,6 +13,8 @@ struct vmfd {
 	int owned;		/* received by us: close it when done */
 	pid_t peer_pid;		/* SO_PEERCRED of the sender, 0 when inherited */
 	uid_t peer_uid;
+	pid_t holder_pid;	/* --pid: the VMM, and its VM fd's number there */
+	int holder_fd;
 	char source[160];	/* "socket /run/vmm.sock" or "fd 5", for messages */
 };
 
@@ -22,6 +24,8 @@ struct vmfd {
 /* Each returns 0 or prints one error line and returns an exit code. */
 int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out);
 int vmfd_from_inherited(int fd, struct vmfd *out);
+/* --pid: a VM fd of a running VMM, found in /proc/PID/fd; out->fd stays -1. */
+int vmfd_from_pid(pid_t pid, int choice, struct vmfd *out);
 /* The VM fd the global options name. */
 int vmfd_acquire(struct vmfd *out);
 void vmfd_release(struct vmfd *vm);

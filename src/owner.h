@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * owner.h - finding the VMM that created a VM: its VM fds in /proc/PID/fd,
+ * and the processes that hold the same open file as a handed-over fd.
+ */
+#ifndef KVM_ASSIGN_OWNER_H
+#define KVM_ASSIGN_OWNER_H
+
+#include <sys/types.h>
+
+#define MAX_VM_FDS 16
+#define MAX_CANDIDATES 32
+
+struct vm_holder {
+	pid_t pid;
+	int fd;			/* the VM fd's number in that process */
+};
+
+/*
+ * The fds of pid that are KVM VMs (link anon_inode:kvm-vm), ascending.
+ * Returns their count, or -1 with errno (ESRCH, EACCES, ...).
+ */
+int vm_fds_of(pid_t pid, int *fds, int max);
+
+/*
+ * Processes other than this one that hold the open file behind our fd
+ * (kcmp KCMP_FILE), the preferred pid first when it is one of them.
+ */
+int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max);
+
+#endif
