@@ -41,7 +41,7 @@ static void usage(FILE *out, int code)
 "  --vmfd=<n>           use the inherited fd <n> as the VM fd\n"
 "  --sysfd=<n>          use the inherited fd <n> as the /dev/kvm fd\n"
 "  --recv=<socket>      receive a VM fd by the hand-off protocol and report it\n"
-"  --cmsg-space=<n>     control buffer size for --recv (default: one fd)\n"
+"  --cmsg-space=<n>     control buffer size for --recv (default: one fd; max 4096)\n"
 "  --timeout=<ms>       give up waiting in --recv after <ms> (default 2000)\n"
 "\n"
 "Ops (numbers in C syntax; fields are the raw struct fields):\n"
@@ -284,9 +284,12 @@ static int recv_handoff(const char *path, size_t cmsg_space, int timeout_ms)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char data[64];
 	struct iovec iov = { data, sizeof(data) - 1 };
-	char *cbuf = calloc(1, cmsg_space ? cmsg_space : 1);
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = cmsg_space };
+	static union {
+		struct cmsghdr align;
+		char buf[4096];
+	} cbuf;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = cmsg_space < sizeof(cbuf) ? cmsg_space : sizeof(cbuf) };
 	struct pollfd p;
 	struct cmsghdr *c;
 	int s, nfds = 0;
@@ -335,7 +338,6 @@ static int recv_handoff(const char *path, size_t cmsg_space, int timeout_ms)
 	}
 	printf("\n");
 	fflush(stdout);
-	free(cbuf);
 	close(s);
 	return 0;
 }
