@@ -259,6 +259,17 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	if (vm->holder_pid) {
 		holders[0] = (struct vm_holder){ vm->holder_pid, vm->holder_fd };
 		n = 1;
+	} else if (vm->peer_pid > 0 && vm_fds_of(vm->peer_pid, &n, 1) < 0 && (errno == EACCES || errno == EPERM)) {
+		/* The likeliest creator is out of sight: say so, not "nobody holds it". */
+		int err = errno;
+
+		if (lacks_support(&p->ops[0], v))
+			return v->exit_code;
+		v->exit_code = KA_EXIT_PERMISSION;
+		snprintf(v->why, sizeof(v->why), "cannot look into the VMM (pid %d, the socket's peer) to run %s there: /proc/%d/fd: %s",
+			 (int)vm->peer_pid, p->ops[0].io->name, (int)vm->peer_pid, strerror(err));
+		snprintf(v->todo, sizeof(v->todo), "run as root or as the VMM's user");
+		return v->exit_code;
 	} else {
 		n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES);
 	}

@@ -5,8 +5,6 @@
 
 load test_helper
 
-# zeros N: N zero bytes in hex
-zeros() { printf '%0*d' $(($1 * 2)) 0; }
 
 dry() { run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run "$@"; }
 

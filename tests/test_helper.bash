@@ -82,3 +82,14 @@ with_vmm() {
 fd_count() {
 	ls "/proc/$1/fd" | wc -l
 }
+
+# kernel_saw [PID]: the legacy ioctls the simulated kernel received (from
+# PID only, when given), one "NAME BYTES RESULT" line each, in order.
+kernel_saw() {
+	grep '^op=ioctl' "$(klog)" | grep -E 'ioctl=KVM_(ASSIGN|DEASSIGN)' |
+		{ if [ -n "${1:-}" ]; then grep " pid=$1 "; else cat; fi; } |
+		sed -E 's/.* ioctl=([A-Z_]+) .* bytes=([0-9a-f]+) ret=(-1 errno=)?([A-Z0-9]+).*/\1 \2 \4/'
+}
+
+# zeros N: N zero bytes in hex
+zeros() { printf '%0*d' $(($1 * 2)) 0; }

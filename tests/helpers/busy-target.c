@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* busy-target.c - a stand-in VMM for the injection tests: it sits in blocking
  * syscalls, counts signals, checks a numbered byte stream and its registers. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -19,6 +21,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "../../src/abi.h"
 
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE 65
@@ -141,7 +146,7 @@ static void take_bytes(struct counts *c, const unsigned char *buf, ssize_t n)
 int main(int argc, char **argv)
 {
 	const char *fifo = NULL, *counters = NULL;
-	int seccomp = -1, mdwe = 0, vfork_hang = 0, rfd, pty, lsock;
+	int seccomp = -1, mdwe = 0, vfork_hang = 0, want_vm = 0, vm = -1, rfd, pty, lsock;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { 0, 3000 };
 	struct counts c = { 0 };
@@ -160,6 +165,8 @@ int main(int argc, char **argv)
 			mdwe = 1;
 		else if (!strcmp(argv[i], "--vfork-hang"))
 			vfork_hang = 1;
+		else if (!strcmp(argv[i], "--vm"))
+			want_vm = 1;	/* be a VMM: hold a VM we created (kvm-assign --pid) */
 		else
 			usage();
 	}
@@ -195,7 +202,17 @@ int main(int argc, char **argv)
 		perror("busy-target: PR_SET_MDWE");
 		return 1;
 	}
-	dprintf(1, "pid=%d fifo=%d pty=%d sock=%d\n", getpid(), rfd, pty, lsock);
+	if (want_vm) {
+		int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+		if (vm < 0) {
+			perror("busy-target: /dev/kvm, KVM_CREATE_VM");
+			return 1;
+		}
+		close(kvm);
+	}
+	dprintf(1, "pid=%d fifo=%d pty=%d sock=%d vm=%d\n", getpid(), rfd, pty, lsock, vm);
 	if (seccomp >= 0)
 		install_seccomp(seccomp);
 	if (vfork_hang) {
