@@ -47,7 +47,7 @@ load test_helper
 @test "the man page documents every command, every global option and every exit code" {
 	man="$TOP_SRCDIR/man/kvm-assign.8"
 	for word in assign deassign irq msix intx\\-mask check \
-		'\-\-socket' '\-\-fd' '\-\-timeout' '\-\-dry\-run' '\-\-json' '\-\-verbose' \
+		'\-\-socket' '\-\-fd' '\-\-pid' '\-\-vm\-fd' '\-\-via' '\-\-timeout' '\-\-dry\-run' '\-\-json' '\-\-verbose' \
 		'\-\-quiet' '\-\-pci\-access' '\-\-id' '\-\-share\-intx' '\-\-mask\-intx' \
 		'\-\-host' '\-\-guest' '\-\-guest\-irq' '\-\-remove' '\-\-count'; do
 		grep -qF -- "$word" "$man" || fail "man page lacks $word"
