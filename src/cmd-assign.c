@@ -19,8 +19,10 @@ static const char assign_help[] =
 	"\nAssign a PCI device to the VM (KVM_ASSIGN_PCI_DEVICE). The IOMMU flag is\n"
 	"always set. <device> is [[domain:]bus:]slot.func or a sysfs device path.\n"
 	"\nOptions:\n"
-	"     --id=<n>       assigned-device id (default (domain << 16) | (bus << 8) | devfn)\n"
-	"     --share-intx   share the host INTx line using PCI 2.3 masking (KVM_DEV_ASSIGN_PCI_2_3)\n"
+	"     --id=<n>       assigned-device id\n"
+	"                    (default (domain << 16) | (bus << 8) | devfn)\n"
+	"     --share-intx   share the host INTx line by PCI 2.3 masking\n"
+	"                    (KVM_DEV_ASSIGN_PCI_2_3)\n"
 	"     --mask-intx    start with INTx masked (KVM_DEV_ASSIGN_MASK_INTX)\n";
 
 static const char deassign_help[] =

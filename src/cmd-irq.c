@@ -20,7 +20,8 @@ static const char irq_help[] =
 	"Usage:\n"
 	" kvm-assign [options] irq <device>|--id=<n> [--host=<type>] [--guest=<type>]\n"
 	"                       [--guest-irq=<gsi>]\n"
-	" kvm-assign [options] irq --remove <device>|--id=<n> [--host=<type>] [--guest=<type>]\n"
+	" kvm-assign [options] irq --remove <device>|--id=<n> [--host=<type>]\n"
+	"                       [--guest=<type>]\n"
 	"\nRoute an assigned device's interrupt into the VM (KVM_ASSIGN_DEV_IRQ), or\n"
 	"remove the route (KVM_DEASSIGN_DEV_IRQ). <type> is intx, msi or msix; either\n"
 	"side may be left out, not both.\n"
@@ -28,7 +29,7 @@ static const char irq_help[] =
 	"     --id=<n>         assigned-device id (default from <device>)\n"
 	"     --host=<type>    the host interrupt the device raises\n"
 	"     --guest=<type>   the interrupt the guest sees\n"
-	"     --guest-irq=<gsi> the guest's GSI, 0 to 4095 (needed for guest intx and msi)\n"
+	"     --guest-irq=<gsi> the guest's GSI, 0 to 4095 (for guest intx and msi)\n"
 	"     --remove         remove the interrupt instead of assigning it\n";
 
 static int irq_type(const char *opt, const char *name, uint32_t intx, uint32_t *flags)
