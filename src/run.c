@@ -103,8 +103,9 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 		json_str(&j, "errno", errno_name(op->err));
 		json_str(&j, "message", v->why[0] ? v->why : strerror(op->err));
 		json_str(&j, "hint", v->todo[0] ? v->todo : NULL);
-		json_i64(&j, "exit_code", v->exit_code);
-		if (v->creator_check_err >= 0)
+		if (v->exit_code)
+			json_i64(&j, "exit_code", v->exit_code);
+		if (v->creator_check_err >= 0 && !v->ran_in)
 			json_str(&j, "creator_check", v->creator_check_err ? errno_name(v->creator_check_err) : "ok");
 		if (v->probed) {
 			json_open(&j, "probe");
@@ -342,9 +343,28 @@ static void print_dry_run(const struct plan *p)
 	}
 }
 
+/* The attempt in this process that met KVM's creator-only rule, when the
+ * command then ran in the VMM: reported too, since it did reach the kernel. */
+static void report_self_try(const struct plan *p, const struct op *try, const struct verdict *v)
+{
+	struct verdict sv = { .creator_check_err = EIO };
+
+	if (opts.json) {
+		snprintf(sv.why, sizeof(sv.why),
+			 "the VM belongs to another process (KVM accepts VM ioctls only from its creator): ran it inside pid %d instead",
+			 (int)v->ran_in);
+		print_op_json(p, try, &sv);
+	} else if (opts.verbose) {
+		print_op_text(try, stdout);
+		printf(": EIO in this process (not the VM's creator)\n");
+	}
+}
+
 int plan_run(struct plan *p)
 {
 	struct verdict v = { .exit_code = KA_EXIT_OK, .creator_check_err = -1 };
+	struct op self_try;
+	size_t self_failed = p->n;
 	struct vmfd vm;
 	size_t failed = p->n;
 	int rc;
@@ -363,17 +383,25 @@ int plan_run(struct plan *p)
 		if (failed < p->n && p->ops[failed].err == EIO)
 			v.creator_check_err = ioctl(vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IOMMU) < 0 ? errno : 0;
 		if (v.creator_check_err == EIO && opts.via == VIA_AUTO) {
+			self_try = p->ops[failed];
+			self_failed = failed;
 			for (size_t i = 0; i < p->n; i++)
 				p->ops[i].done = 0;
 			failed = p->n;
 		}
 	}
 	if (vm.fd < 0 || opts.via == VIA_OWNER || (v.creator_check_err == EIO && opts.via == VIA_AUTO)) {
-		rc = run_in_owner(&vm, p, &v);
+		run_in_owner(&vm, p, &v);
 		for (failed = 0; failed < p->n && p->ops[failed].done && p->ops[failed].ret >= 0; failed++)
 			;
-		if (!p->ops[0].done)
-			failed = p->n;	/* nothing ran: the verdict says why */
+		if (!p->ops[0].done) {
+			failed = p->n;	/* nothing ran there: the verdict says why */
+			/* Then our own attempt is the one that reached the kernel: show it. */
+			for (size_t i = 0; i <= self_failed && self_failed < p->n; i++)
+				p->ops[i].done = 1;
+			if (self_failed < p->n)
+				p->ops[self_failed] = self_try;
+		}
 	}
 
 	if (failed < p->n && v.creator_check_err == EIO && !v.ran_in)
@@ -381,6 +409,8 @@ int plan_run(struct plan *p)
 	else if (failed < p->n)
 		explain_failure(p, &p->ops[failed], &v);
 
+	if (v.ran_in && self_failed < p->n)
+		report_self_try(p, &self_try, &v);
 	report(p, &v);
 	if (v.why[0]) {
 		if (v.todo[0])

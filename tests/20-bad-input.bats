@@ -103,8 +103,12 @@ S=--socket=@SOCKET@
 	bad 2 "--socket: empty path" --socket= assign 03:00.0
 	long=/tmp/$(printf 'x%.0s' {1..120})
 	bad 2 "socket '$long': path too long (at most 107 bytes)" --socket="$long" assign 03:00.0
-	bad 2 "--socket and --fd both name a VM fd" $S --fd=0 assign 03:00.0
-	bad 2 "no VM given: use --socket=PATH or --fd=N" assign 03:00.0
+	bad 2 "--socket, --fd and --pid each name a VM: give one" $S --fd=0 assign 03:00.0
+	bad 2 "--socket, --fd and --pid each name a VM: give one" --pid=1 --fd=0 assign 03:00.0
+	bad 2 "--pid: '0' is not a process id" --pid=0 assign 03:00.0
+	bad 2 "--pid: 'self' is not a process id" --pid=self assign 03:00.0
+	bad 2 "--vm-fd: 'x' is not a file descriptor number" --pid=1 --vm-fd=x assign 03:00.0
+	bad 2 "no VM given: use --socket=PATH, --fd=N or --pid=PID" assign 03:00.0
 	bad 2 "--timeout: '0'" $S --timeout=0 assign 03:00.0
 	bad 2 "--timeout: 'soon'" $S --timeout=soon assign 03:00.0
 	bad 2 "unknown libpci method 'nosuch'" $S -A nosuch assign 03:00.0
