@@ -37,12 +37,23 @@ teardown() {
 	assert_output --partial 'kernel lacks support'
 }
 
-@test "--socket: a real VM fd is accepted; EIO, then unsupported" {
+@test "--socket: a real VM fd is accepted; EIO here, then ENOTTY inside the VMM" {
 	start_vmm
 	run "$KVM_ASSIGN" --socket="$SOCK" --json assign "$RK_DEVICE"
 	assert_equal "$status" 3
 	refute_output --partial 'not a KVM VM fd'
 	assert_output --regexp '"errno": *"EIO"'
+	assert_output --regexp '"errno": *"ENOTTY"'
+	assert_output --partial 'kernel lacks support'
+}
+
+@test "--socket --via=self: EIO, and the probe of a VM of our own says unsupported" {
+	start_vmm
+	run "$KVM_ASSIGN" --socket="$SOCK" --via=self --json assign "$RK_DEVICE"
+	assert_equal "$status" 3
+	assert_output --regexp '"errno": *"EIO"'
+	assert_output --regexp '"creator_check": *"EIO"'
+	assert_output --regexp '"probe": *\{"result": *"unsupported"'
 	assert_output --partial 'kernel lacks support'
 }
 
