@@ -24,12 +24,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) pci_fatal(char *fmt,
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs(PROGRAM_NAME ": libpci: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr_msg("libpci: ", fmt, ap);
 	va_end(ap);
-	fputs(": check -A and -O\n", stderr);
 	exit(KA_EXIT_NODEV);
 }
 
@@ -40,11 +37,9 @@ static void __attribute__((format(printf, 1, 2))) pci_warn(char *fmt, ...)
 	/* An absent device makes libpci warn about its config file: not news. */
 	if (!opts.verbose)
 		return;
-	fputs(PROGRAM_NAME ": libpci: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr_msg("libpci: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void __attribute__((format(printf, 1, 2))) pci_quiet(char *fmt, ...)
@@ -158,6 +153,27 @@ bool device_parse(const char *arg, struct pci_addr *out, char *why, size_t whyle
 	return true;
 }
 
+struct pci_dev *device_open(struct pci_access *pacc, const struct pci_addr *a)
+{
+	struct pci_dev *d;
+	uint16_t vendor;
+
+	if (!pci_ready) {
+		pci_init(pacc);
+		pci_ready = true;
+	}
+	d = pci_get_dev(pacc, (int)a->domain, (int)a->bus, (int)a->slot, (int)a->func);
+	if (!d)
+		return NULL;
+	vendor = pci_read_word(d, PCI_VENDOR_ID);
+	/* pci_get_dev does not look: absent config space reads as all ones. */
+	if (vendor == 0xffff || vendor == 0x0000) {
+		pci_free_dev(d);
+		return NULL;
+	}
+	return d;
+}
+
 void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out)
 {
 	struct pci_dev *d;
@@ -165,19 +181,10 @@ void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct dev
 	char *drv;
 
 	memset(out, 0, sizeof(*out));
-	if (!pci_ready) {
-		pci_init(pacc);
-		pci_ready = true;
-	}
-	d = pci_get_dev(pacc, (int)a->domain, (int)a->bus, (int)a->slot, (int)a->func);
+	d = device_open(pacc, a);
 	if (!d)
 		return;
 	out->vendor_id = pci_read_word(d, PCI_VENDOR_ID);
-	/* pci_get_dev does not look: absent config space reads as all ones. */
-	if (out->vendor_id == 0xffff || out->vendor_id == 0x0000) {
-		pci_free_dev(d);
-		return;
-	}
 	out->present = true;
 	out->device_id = pci_read_word(d, PCI_DEVICE_ID);
 	out->header_type = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;

@@ -11,28 +11,30 @@
 #include "exitcodes.h"
 #include "util.h"
 
+void verr_msg(const char *topic, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, PROGRAM_NAME ": %s", topic);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void err_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs(PROGRAM_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr_msg("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int usage_err(const char *command, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs(PROGRAM_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr_msg("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (command)
 		fprintf(stderr, "Try '" PROGRAM_NAME " %s --help' for more information.\n", command);
 	else

@@ -12,7 +12,10 @@
 
 #define PROGRAM_NAME "kvm-assign"
 
-/* "kvm-assign: <message>" on stderr; always shown, even with --quiet. */
+#include <stdarg.h>
+
+/* "kvm-assign: <topic><message>" on stderr; always shown, even with --quiet. */
+void verr_msg(const char *topic, const char *fmt, va_list ap);
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then the util-linux hint; returns KA_EXIT_USAGE. */
 int usage_err(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
