@@ -104,6 +104,9 @@ struct fault {
 	int err;
 };
 
+/* Names our memfds "kvm-sim.<supervisor pid>:vm:N": unique per simulated kernel. */
+static char sim_tag[32] = "kvm-sim";
+
 static struct {
 	enum mode mode;
 	bool no_iommu, no_intremap, allow_unsafe, creator_rule;
@@ -358,6 +361,14 @@ static bool obj_from_link(const char *link, struct obj *o)
 	int a, b, n;
 
 	memset(o, 0, sizeof(*o));
+	/* Only our own objects: another kvm-sim may run beside us (make -j). */
+	char norm[300];
+	size_t tl = strlen(sim_tag);
+
+	if (strncmp(link, "/memfd:", 7) != 0 || strncmp(link + 7, sim_tag, tl) != 0 || link[7 + tl] != ':')
+		return false;
+	snprintf(norm, sizeof(norm), "/memfd:kvm-sim%s", link + 7 + tl);
+	link = norm;
 	if (sscanf(link, "/memfd:kvm-sim:sys:%d%n", &a, &n) == 1 && strchr(" ", link[n])) {
 		if (a < 1 || a > nsys)
 			return false;
@@ -437,8 +448,8 @@ static bool vm_referenced(int num)
 
 	if (!d)
 		return true;
-	snprintf(prefix, sizeof(prefix), "/memfd:kvm-sim:vm:%d ", num);
-	snprintf(prefix2, sizeof(prefix2), "/memfd:kvm-sim:vcpu:%d:", num);
+	snprintf(prefix, sizeof(prefix), "/memfd:%s:vm:%d ", sim_tag, num);
+	snprintf(prefix2, sizeof(prefix2), "/memfd:%s:vcpu:%d:", sim_tag, num);
 	while (!found && (de = readdir(d))) {
 		char fddir[300];
 		struct dirent *fe;
@@ -1061,9 +1072,9 @@ answer:
 				err = ENOMEM;
 				goto answer;
 			}
-			snprintf(mname, sizeof(mname), "kvm-sim:vm:%d", vm->num);
+			snprintf(mname, sizeof(mname), "%s:vm:%d", sim_tag, vm->num);
 		} else {
-			snprintf(mname, sizeof(mname), "kvm-sim:vcpu:%d:%d", o.num, (int)arg);
+			snprintf(mname, sizeof(mname), "%s:vcpu:%d:%d", sim_tag, o.num, (int)arg);
 		}
 		r = reply_new_fd(req->id, mname, true);
 		if (r >= 0) {
@@ -1161,7 +1172,7 @@ static void handle_open(const struct seccomp_notif *req)
 	{
 		char mname[64];
 
-		snprintf(mname, sizeof(mname), "kvm-sim:sys:%d", nsys + 1);
+		snprintf(mname, sizeof(mname), "%s:sys:%d", sim_tag, nsys + 1);
 		r = reply_new_fd(req->id, mname, flags & O_CLOEXEC);
 	}
 	if (r == -ENOENT)
@@ -1656,6 +1667,7 @@ int main(int argc, char **argv)
 	pid_t child;
 
 	parse_options(argc, argv);
+	snprintf(sim_tag, sizeof(sim_tag), "kvm-sim.%d", (int)getpid());
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) {
 		warnx("seccomp user notification unavailable: %s", strerror(errno));
 		return EXIT_SIM_FAILURE;
