@@ -1,118 +1,346 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * check.c - the check command: does this host's kernel have legacy device
- * assignment?  Answered by the probe, since no capability bit says so.
+ * check.c - the check command: diagnose the host (and a device) for legacy
+ * assignment, item by item with the fix, and a verdict in the exit status.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
+#include <unistd.h>
+#include <pci/pci.h>
 
+#include "check.h"
 #include "exitcodes.h"
-#include "explain.h"
 #include "json.h"
 #include "kvm-assign.h"
-#include "probe.h"
 #include "util.h"
 
 static const char check_help[] =
 	"Usage:\n"
-	" kvm-assign [options] check\n"
-	"\nSay whether this kernel supports legacy device assignment. There is no\n"
-	"capability bit for it: kvm-assign creates a VM of its own and tries\n"
-	"KVM_DEASSIGN_PCI_DEVICE on it (ENOTTY: no support; EINVAL: support).\n"
-	"\nExit status: 0 supported, 3 kernel lacks support, 4 /dev/kvm not accessible,\n"
-	"8 /dev/kvm missing or unusable.\n";
+	" kvm-assign [options] check [--sysroot=<dir> [--probe]] [<device>]\n"
+	"\nDiagnose this host, and a device when given, for legacy device assignment:\n"
+	"kernel, /dev/kvm and the probe (a VM of our own, KVM_DEASSIGN_PCI_DEVICE),\n"
+	"KVM's capabilities, the IOMMU and interrupt remapping, VFIO, and the\n"
+	"device's driver, IOMMU group, BARs and interrupts.  Each item is OK, WARN,\n"
+	"FAIL or SKIP (not checked) with why and the fix; then a verdict.\n"
+	"\nOptions:\n"
+	"     --sysroot=<dir>   read /sys, /proc and /dev/vfio under <dir> (a snapshot);\n"
+	"                       libpci's sysfs.path defaults to <dir>/sys/bus/pci\n"
+	"     --probe           with --sysroot: still open this host's /dev/kvm\n"
+	"\nExit status: 0 legacy assignment can work, 3 kernel lacks support,\n"
+	"4 /dev/kvm not accessible, 5 device not found, 8 /dev/kvm missing or\n"
+	"unusable, 9 supported but this host or device is not ready (a FAIL item).\n";
 
-struct check_result {
-	const char *verdict;
-	char detail[320];
+static const char *const status_word[] = { "OK", "WARN", "FAIL", "SKIP" };
+static const char *const status_json[] = { "ok", "warn", "fail", "skip" };
+static const char *const status_colour[] = { "\033[32m", "\033[33m", "\033[1;31m", "\033[2m" };
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0) {
+		err_msg("out of memory");
+		exit(KA_EXIT_REFUSED);
+	}
+	return s;
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d) {
+		err_msg("out of memory");
+		exit(KA_EXIT_REFUSED);
+	}
+	return d;
+}
+
+void check_add(struct check_run *c, const char *section, const char *name,
+	       enum check_status st, const char *value, const char *fix, const char *fmt, ...)
+{
+	struct check_item *it;
+	va_list ap;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 32;
+		c->items = realloc(c->items, c->cap * sizeof(*c->items));
+		if (!c->items) {
+			err_msg("out of memory");
+			exit(KA_EXIT_REFUSED);
+		}
+	}
+	it = &c->items[c->n++];
+	it->section = section;
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	it->status = st;
+	it->value = xstrdup_or_null(value);
+	it->fix = xstrdup_or_null(fix);
+	va_start(ap, fmt);
+	it->message = vformat(fmt, ap);
+	va_end(ap);
+}
+
+const char *check_path(const struct check_run *c, char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s", c->sysroot);
+	va_list ap;
+
+	if (n < len) {
+		va_start(ap, fmt);
+		vsnprintf(buf + n, len - n, fmt, ap);
+		va_end(ap);
+	}
+	return buf;
+}
+
+bool read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+bool link_name(const char *path, char *buf, size_t len)
+{
+	char target[4096];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *base;
+
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
+	return true;
+}
+
+int dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Point libpci at the snapshot unless the user chose its sysfs or method. */
+static void pci_use_sysroot(const char *sysroot)
+{
+	char path[4096];
+
+	if (opts.pacc->method == PCI_ACCESS_DUMP)
+		return;
+	for (struct pci_param *p = pci_walk_params(opts.pacc, NULL); p; p = pci_walk_params(opts.pacc, p))
+		if (strcmp(p->param, "sysfs.path") == 0 && p->value_malloced)
+			return;	/* set with -O: libpci copied it */
+	snprintf(path, sizeof(path), "%s/sys/bus/pci", sysroot);
+	pci_set_param(opts.pacc, "sysfs.path", path);
+	if (opts.pacc->method == PCI_ACCESS_AUTO)
+		opts.pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+}
+
+struct verdict {
+	const char *legacy;	/* "yes", "no", "unknown" */
+	const char *vfio;	/* "yes", "after-modprobe", "no" */
+	char message[512];
 	int exit_code;
 };
 
-static void judge(const struct probe *pr, struct check_result *r)
+static void judge(const struct check_run *c, struct verdict *v)
 {
-	char buf[160];
+	size_t fails = 0;
+	const char *vfio_text;
+	char legacy_text[256];
 
-	switch (pr->result) {
-	case PROBE_SUPPORTED:
-		r->verdict = "supported";
-		snprintf(r->detail, sizeof(r->detail),
-			 "the probe KVM_DEASSIGN_PCI_DEVICE got EINVAL for an unused id: the ioctls exist");
-		r->exit_code = KA_EXIT_OK;
-		return;
-	case PROBE_UNSUPPORTED:
-		r->verdict = "kernel lacks support";
-		snprintf(r->detail, sizeof(r->detail),
-			 "the probe KVM_DEASSIGN_PCI_DEVICE got ENOTTY: " LACKS_SUPPORT_WHY ": " LACKS_SUPPORT_TODO);
-		r->exit_code = KA_EXIT_UNSUPPORTED;
-		return;
-	case PROBE_FAILED:
-		break;
-	}
-	r->verdict = "unknown";
-	probe_failure_text(pr, buf, sizeof(buf));
-	if (pr->err == EACCES || pr->err == EPERM) {
-		snprintf(r->detail, sizeof(r->detail), "%s: run as root or join the group that owns " KVM_DEVICE, buf);
-		r->exit_code = KA_EXIT_PERMISSION;
-	} else if (pr->err == ENOENT) {
-		snprintf(r->detail, sizeof(r->detail), "%s: load the kvm module (kvm-intel or kvm-amd) on a host with hardware virtualization", buf);
-		r->exit_code = KA_EXIT_NO_KVM;
+	for (size_t i = 0; i < c->n; i++)
+		fails += c->items[i].status == CHECK_FAIL;
+
+	if (c->iommu_groups && c->vfio_module && c->vfio_dev) {
+		v->vfio = "yes";
+		vfio_text = "VFIO can work: bind the device to vfio-pci";
+	} else if (c->iommu_groups) {
+		v->vfio = "after-modprobe";
+		vfio_text = "VFIO can work once vfio-pci is loaded (modprobe vfio-pci)";
 	} else {
-		snprintf(r->detail, sizeof(r->detail), "%s", buf);
-		r->exit_code = KA_EXIT_NO_KVM;
+		v->vfio = "no";
+		vfio_text = "VFIO cannot work either until an IOMMU is on (intel_iommu=on or amd_iommu=on)";
 	}
+
+	v->legacy = "no";
+	if (c->kvm_exit == KA_EXIT_UNSUPPORTED) {
+		v->exit_code = KA_EXIT_UNSUPPORTED;
+		snprintf(legacy_text, sizeof(legacy_text), "legacy assignment cannot work: the kernel lacks it");
+	} else if (c->kvm_exit) {
+		v->legacy = "unknown";
+		v->exit_code = c->kvm_exit;
+		snprintf(legacy_text, sizeof(legacy_text), "cannot tell whether legacy assignment can work: %s",
+			 c->kvm_exit == KA_EXIT_PERMISSION ? "/dev/kvm is not accessible" : "/dev/kvm is missing or unusable");
+	} else if (c->device_absent) {
+		v->exit_code = KA_EXIT_NODEV;
+		snprintf(legacy_text, sizeof(legacy_text), "legacy assignment cannot work: no device at %s", c->device);
+	} else if (fails) {
+		v->exit_code = KA_EXIT_NOT_READY;
+		snprintf(legacy_text, sizeof(legacy_text), "legacy assignment cannot work here yet: %zu item%s FAIL",
+			 fails, fails == 1 ? "" : "s");
+	} else {
+		v->legacy = "yes";
+		v->exit_code = KA_EXIT_OK;
+		snprintf(legacy_text, sizeof(legacy_text), "legacy assignment can work here%s%s%s",
+			 c->device_given ? " for " : "", c->device_given ? c->device : "",
+			 c->probe ? "" : ", as far as the snapshot shows (/dev/kvm not checked)");
+	}
+	if (v->exit_code == KA_EXIT_OK)
+		snprintf(v->message, sizeof(v->message), "%s", legacy_text);
+	else
+		snprintf(v->message, sizeof(v->message), "%s; %s", legacy_text, vfio_text);
+}
+
+static void print_json(const struct check_run *c, const struct verdict *v)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_open(&j, NULL);
+	json_str(&j, "operation", "check");
+	json_str(&j, "sysroot", *c->sysroot ? c->sysroot : NULL);
+	json_str(&j, "device", c->device_given ? c->device : NULL);
+	json_open_array(&j, "items");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct check_item *it = &c->items[i];
+
+		json_open(&j, NULL);
+		json_str(&j, "section", it->section);
+		json_str(&j, "name", it->name);
+		json_str(&j, "status", status_json[it->status]);
+		json_str(&j, "value", it->value);
+		json_str(&j, "message", it->message);
+		json_str(&j, "fix", it->fix);
+		json_close(&j);
+	}
+	json_close_array(&j);
+	json_open(&j, "verdict");
+	json_str(&j, "legacy", v->legacy);
+	json_str(&j, "vfio", v->vfio);
+	json_str(&j, "message", v->message);
+	json_i64(&j, "exit_code", v->exit_code);
+	json_close(&j);
+	json_i64(&j, "exit_code", v->exit_code);
+	json_close(&j);
+}
+
+static void print_human(const struct check_run *c, const struct verdict *v)
+{
+	const char *nc = getenv("NO_COLOR");
+	bool colour = isatty(STDOUT_FILENO) && !(nc && *nc);
+	const char *section = NULL;
+	int width = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if ((int)strlen(c->items[i].name) > width)
+			width = (int)strlen(c->items[i].name);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct check_item *it = &c->items[i];
+
+		if (!section || strcmp(section, it->section)) {
+			section = it->section;
+			if (strcmp(section, "device") == 0)
+				printf("%sdevice %s\n", i ? "\n" : "", c->device);
+			else
+				printf("%s%s\n", i ? "\n" : "", strcmp(section, "kvm") == 0 ? "kernel and KVM"
+				       : strcmp(section, "iommu") == 0 ? "IOMMU" : "VFIO");
+		}
+		printf("  %s%-4s%s  %-*s  %s\n", colour ? status_colour[it->status] : "", status_word[it->status],
+		       colour ? "\033[0m" : "", width, it->name, it->message);
+		if (it->fix && it->status != CHECK_OK && it->status != CHECK_SKIP)
+			printf("  %-4s  %-*s  fix: %s\n", "", width, "", it->fix);
+	}
+	printf("\nverdict: %s\n", v->message);
 }
 
 int cmd_check(int argc, const char **argv)
 {
 	const char *args[1] = { NULL };
-	struct check_result r;
-	struct utsname u;
-	struct probe pr;
+	char *sysroot = NULL, why[256];
+	int probe = 0, rc;
+	struct check_run c = { .sysroot = "" };
+	struct pci_addr addr;
+	struct verdict v;
 	poptContext con;
-	const struct poptOption table[] = { POPT_TABLEEND };
-	int rc = parse_command("check", argc, argv, table, check_help, &con);
+	const struct poptOption table[] = {
+		{ "sysroot", '\0', POPT_ARG_STRING, &sysroot, 0, "read /sys and /proc under DIR", "DIR" },
+		{ "probe", '\0', POPT_ARG_NONE, &probe, 0, "probe /dev/kvm even with --sysroot", NULL },
+		POPT_TABLEEND
+	};
 
+	con = NULL;
+	rc = parse_command("check", argc, argv, table, check_help, &con);
 	if (rc)
-		return rc;
-	rc = take_args("check", con, args, 0);
-	poptFreeContext(con);
+		goto out;
+	/* The DEVICE argument lives in the context: free it at the end. */
+	rc = take_args("check", con, args, 1);
 	if (rc)
-		return rc;
+		goto out;
+	if (sysroot) {
+		size_t len = strlen(sysroot);
 
-	if (uname(&u) < 0)
-		strcpy(u.release, "unknown");
-	probe_legacy_support(&pr);
-	judge(&pr, &r);
-
-	if (opts.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_open(&j, NULL);
-		json_str(&j, "operation", "check");
-		json_str(&j, "kernel", u.release);
-		json_str(&j, "kvm_device", KVM_DEVICE);
-		if (pr.api_version >= 0)
-			json_i64(&j, "api_version", pr.api_version);
-		else
-			json_null(&j, "api_version");
-		json_open(&j, "probe");
-		json_str(&j, "step", pr.step);
-		json_str(&j, "errno", pr.err ? errno_name(pr.err) : NULL);
-		json_close(&j);
-		json_str(&j, "legacy_assignment", r.verdict);
-		json_str(&j, "message", r.detail);
-		json_i64(&j, "exit_code", r.exit_code);
-		json_close(&j);
-	} else if (!opts.quiet) {
-		printf("%-20s %s\n", "kernel:", u.release);
-		if (pr.api_version >= 0)
-			printf("%-20s %s, API version %d\n", KVM_DEVICE ":", "ok", pr.api_version);
-		else if (strncmp(pr.step, "open ", 5) == 0)
-			printf("%-20s %s\n", KVM_DEVICE ":", strerror(pr.err));
-		printf("%-20s %s: %s\n", "legacy assignment:", r.verdict, r.detail);
+		while (len > 1 && sysroot[len - 1] == '/')
+			sysroot[--len] = '\0';
+		if (!*sysroot || access(sysroot, X_OK) < 0) {
+			rc = usage_err("check", "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
+			goto out;
+		}
+		if (strcmp(sysroot, "/") != 0)
+			c.sysroot = sysroot;
+		pci_use_sysroot(c.sysroot);
+	} else if (probe) {
+		rc = usage_err("check", "--probe goes with --sysroot (without it, /dev/kvm is always probed)");
+		goto out;
 	}
-	return r.exit_code;
+	c.probe = !sysroot || probe;
+	if (args[0] && !device_parse(args[0], &addr, why, sizeof(why))) {
+		rc = usage_err("check", "%s", why);
+		goto out;
+	}
+
+	check_host(&c);
+	if (args[0])
+		check_device(&c, &addr);
+	judge(&c, &v);
+	if (opts.json)
+		print_json(&c, &v);
+	else if (!opts.quiet)
+		print_human(&c, &v);
+	rc = v.exit_code;
+	for (size_t i = 0; i < c.n; i++) {
+		free(c.items[i].value);
+		free(c.items[i].message);
+		free(c.items[i].fix);
+	}
+	free(c.items);
+out:
+	if (con)
+		poptFreeContext(con);
+	free(sysroot);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct pci_access;
+struct pci_dev;
 
 struct pci_addr {
 	unsigned domain, bus, slot, func;
@@ -30,6 +31,9 @@ struct device_info {
 /* Parse DEVICE; on failure say why in why[], naming it, and return false. */
 bool device_parse(const char *arg, struct pci_addr *out, char *why, size_t whylen);
 void device_format(const struct pci_addr *a, char buf[PCI_ADDR_STRLEN]);
+/* The one device through libpci, without scanning the bus; NULL if absent.
+ * The caller pci_free_dev()s it. */
+struct pci_dev *device_open(struct pci_access *pacc, const struct pci_addr *a);
 /* Look the one device up through libpci, without scanning the bus. */
 void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out);
 

@@ -15,5 +15,6 @@
 #define KA_EXIT_VMFD         6	/* VM fd unavailable or invalid */
 #define KA_EXIT_NOT_OWNER    7	/* the VM belongs to another process and the ioctl could not run there */
 #define KA_EXIT_NO_KVM       8	/* /dev/kvm missing or unusable: cannot tell */
+#define KA_EXIT_NOT_READY    9	/* check: the kernel has it, but this host or device is not ready */
 
 #endif

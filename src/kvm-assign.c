@@ -27,7 +27,7 @@ static const struct subcommand commands[] = {
 	{ "irq",       cmd_irq,       "route a device's interrupt into the VM, or remove it" },
 	{ "msix",      cmd_msix,      "set up a device's MSI-X entries" },
 	{ "intx-mask", cmd_intx_mask, "mask or unmask a device's INTx" },
-	{ "check",     cmd_check,     "say whether this kernel supports legacy assignment" },
+	{ "check",     cmd_check,     "diagnose this host and a device for legacy assignment" },
 };
 
 #define GLOBAL_HELP \

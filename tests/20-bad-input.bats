@@ -52,7 +52,8 @@ S=--socket=@SOCKET@
 	bad 2 "--share-intx: unknown option" $S deassign --id=1 --share-intx
 	bad 2 "no command given" $S
 	bad 2 "unknown command 'asign'" $S asign 03:00.0
-	bad 2 "unexpected argument 'now'" $S check now
+	bad 2 "unexpected argument 'now'" $S check 03:00.0 now
+	bad 2 "device 'now': not a PCI address" $S check now
 }
 
 @test "out-of-range and malformed ids" {

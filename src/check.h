@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * check.h - what the check command's parts share: the list of checked items
+ * (OK/WARN/FAIL/SKIP, why, fix), the facts the verdict needs, and --sysroot.
+ */
+#ifndef KVM_ASSIGN_CHECK_H
+#define KVM_ASSIGN_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "device.h"
+
+enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
+
+struct check_item {
+	const char *section;		/* "kvm", "iommu", "vfio", "device" */
+	char name[24];			/* stable key: "dev_kvm", "bar0", ... */
+	enum check_status status;
+	char *value;			/* the fact, for scripts and tests; may be NULL */
+	char *message;			/* one line: what was found and why it matters */
+	char *fix;			/* the command that fixes it, or NULL */
+};
+
+struct check_run {
+	const char *sysroot;		/* "" for the running system */
+	bool probe;			/* open /dev/kvm and probe (never for a plain snapshot) */
+	struct check_item *items;
+	size_t n, cap;
+
+	/* Facts for the verdict. */
+	int kvm_exit;			/* 0, or KA_EXIT_UNSUPPORTED/PERMISSION/NO_KVM */
+	bool device_given, device_absent;
+	bool iommu_groups;		/* /sys/kernel/iommu_groups is populated */
+	bool vfio_module, vfio_dev;	/* vfio-pci loaded, /dev/vfio/vfio present */
+	char device[PCI_ADDR_STRLEN];
+	char device_ids[16];		/* "8086 10d3", for new_id */
+};
+
+/* Add an item; message is printf-style, value and fix may be NULL. */
+void check_add(struct check_run *c, const char *section, const char *name,
+	       enum check_status st, const char *value, const char *fix,
+	       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* DIR/path for --sysroot=DIR (path as is without it) into buf. */
+const char *check_path(const struct check_run *c, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The first line of a small file, without its newline; false if unreadable. */
+bool read_line(const char *path, char *buf, size_t len);
+/* The last component of a symlink's target ("e1000e" for .../drivers/e1000e). */
+bool link_name(const char *path, char *buf, size_t len);
+/* Number of entries in a directory, not counting . and ..; -1 if absent. */
+int dir_entries(const char *path);
+
+void check_host(struct check_run *c);
+void check_device(struct check_run *c, const struct pci_addr *a);
+
+#endif
