@@ -44,6 +44,7 @@ static void check_kernel_version(struct check_run *c)
 			strcpy(u.release, "unknown");
 		snprintf(release, sizeof(release), "%s", u.release);
 	}
+	snprintf(c->kernel, sizeof(c->kernel), "%s", release);
 	if (sscanf(release, "%u.%u", &major, &minor) != 2) {
 		check_add(c, "kvm", "kernel", CHECK_WARN, release, NULL, "%s: not a version this tool can read", release);
 		return;
@@ -401,10 +402,12 @@ static void check_memlock(struct check_run *c)
 
 void check_host(struct check_run *c)
 {
-	struct probe pr = { .result = PROBE_FAILED, .step = "", .api_version = -1 };
+	static struct probe pr = { .result = PROBE_FAILED, .step = "", .api_version = -1 };
 
-	if (c->probe)
+	if (c->probe) {
 		probe_legacy_support(&pr);
+		c->probe_result = &pr;
+	}
 	legacy_probed = pr.result == PROBE_SUPPORTED;
 	check_kernel_version(c);
 	check_dev_kvm(c, &pr);

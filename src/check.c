@@ -218,11 +218,30 @@ static void judge(const struct check_run *c, struct verdict *v)
 
 static void print_json(const struct check_run *c, const struct verdict *v)
 {
+	const struct probe *pr = c->probe_result;
 	struct json j;
 
 	json_init(&j, stdout);
 	json_open(&j, NULL);
 	json_str(&j, "operation", "check");
+	/* The first check's keys, kept for the scripts that read them. */
+	json_str(&j, "kernel", *c->kernel ? c->kernel : NULL);
+	json_str(&j, "kvm_device", KVM_DEVICE);
+	if (pr && pr->api_version >= 0)
+		json_i64(&j, "api_version", pr->api_version);
+	else
+		json_null(&j, "api_version");
+	if (pr) {
+		json_open(&j, "probe");
+		json_str(&j, "step", pr->step);
+		json_str(&j, "errno", pr->err ? errno_name(pr->err) : NULL);
+		json_close(&j);
+	} else {
+		json_null(&j, "probe");
+	}
+	json_str(&j, "legacy_assignment", !pr ? "not checked" : pr->result == PROBE_SUPPORTED ? "supported"
+		 : pr->result == PROBE_UNSUPPORTED ? "kernel lacks support" : "unknown");
+	json_str(&j, "message", v->message);
 	json_str(&j, "sysroot", *c->sysroot ? c->sysroot : NULL);
 	json_str(&j, "device", c->device_given ? c->device : NULL);
 	json_open_array(&j, "items");

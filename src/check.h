@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "device.h"
+#include "probe.h"
 
 enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
 
@@ -33,6 +34,8 @@ struct check_run {
 	bool device_given, device_absent;
 	bool iommu_groups;		/* /sys/kernel/iommu_groups is populated */
 	bool vfio_module, vfio_dev;	/* vfio-pci loaded, /dev/vfio/vfio present */
+	char kernel[128];		/* release, "" when unknown */
+	const struct probe *probe_result;	/* NULL when not probed */
 	char device[PCI_ADDR_STRLEN];
 	char device_ids[16];		/* "8086 10d3", for new_id */
 };
