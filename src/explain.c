@@ -55,7 +55,7 @@ static const struct row rows[] = {
 	  "the count can be set once per assignment: deassign and assign again to change it", 0 },
 	{ KVM_ASSIGN_SET_MSIX_ENTRY, EINVAL, "no device with that assigned-device id in this VM", NULL, 0 },
 	{ KVM_ASSIGN_SET_MSIX_ENTRY, ENOSPC, "no free MSI-X slot: the count was never set, or its slots are used up",
-	  "set the count with 'kvm-assign msix --count=N' covering every entry", 0 },
+	  "the count can be set once per assignment: deassign and assign again, then give the count and every entry in one 'kvm-assign msix'", 0 },
 
 	{ KVM_ASSIGN_SET_INTX_MASK, ENODEV, "no device with that assigned-device id in this VM", NULL, 0 },
 

@@ -85,8 +85,19 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 	json_close(&j);
 	hex_bytes(op, bytes);
 	json_str(&j, "bytes", bytes);
-	if (!op->done) {
+	if (!op->done && !v) {
 		json_str(&j, "result", "dry-run");
+		json_close(&j);
+		return;
+	}
+	if (!op->done) {
+		/* Nothing reached the kernel: say why, so --json never stays silent. */
+		json_null(&j, "ran_in");
+		json_str(&j, "result", "not-run");
+		json_null(&j, "errno");
+		json_str(&j, "message", v->why);
+		json_str(&j, "hint", v->todo[0] ? v->todo : NULL);
+		json_i64(&j, "exit_code", v->exit_code);
 		json_close(&j);
 		return;
 	}
@@ -412,6 +423,8 @@ int plan_run(struct plan *p)
 	if (v.ran_in && self_failed < p->n)
 		report_self_try(p, &self_try, &v);
 	report(p, &v);
+	if (opts.json && !p->ops[0].done && v.why[0])
+		print_op_json(p, &p->ops[0], &v);
 	if (v.why[0]) {
 		if (v.todo[0])
 			err_msg("%s: %s: %s", p->what, v.why, v.todo);

@@ -350,7 +350,7 @@ NO_DEV="no device with that assigned-device id in this VM"
 	refusal --fail=KVM_ASSIGN_SET_MSIX_ENTRY:ENOSPC -- 'ka assign 03:00.0' msix 03:00.0 --count=2 0:40 1:41
 	explained 1 "msix 0000:03:00.0" KVM_ASSIGN_SET_MSIX_ENTRY ENOSPC \
 		"no free MSI-X slot: the count was never set, or its slots are used up" \
-		"set the count with 'kvm-assign msix --count=N' covering every entry"
+		"the count can be set once per assignment: deassign and assign again, then give the count and every entry in one 'kvm-assign msix'"
 	run grep '^dev ' "$T/state.after"
 	assert_output "dev vm=vm1 id=0x300 addr=0000:03:00.0 flags=0x1 intx_mask=0 irq=0x0 guest_irq=0 msix_nr=2"
 }

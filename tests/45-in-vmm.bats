@@ -165,3 +165,14 @@ in_vmm() {
 	assert_failure 4
 	assert_output --regexp "^kvm-assign: assign 0000:03:00.0: cannot look into the VMM \(pid [0-9]+, the socket's peer\) to run KVM_ASSIGN_PCI_DEVICE there: /proc/[0-9]+/fd: Permission denied: run as root or as the VMM's user$"
 }
+
+@test "--json still says why when nothing could reach the kernel (--pid, no creator there)" {
+	run sim -- bash -c '
+		exec 3< <(exec "$STUB_VMM" --exec-fd=5 -- "$STUB_VMM" --socket="$BATS_TEST_TMPDIR/s" --print-vm-fd)
+		read -r _ pid <&3
+		"$KVM_ASSIGN" --json --pid=$pid --vm-fd=5 deassign --id=1 2>/dev/null; echo "rc=$?"
+		kill $pid'
+	assert_line --index 1 "rc=7"
+	run jq -r '[.ioctl, .result, .ran_in, .exit_code] | @tsv' <<<"${lines[0]}"
+	assert_output "$(printf 'KVM_DEASSIGN_PCI_DEVICE\tnot-run\t\t7')"
+}
