@@ -88,9 +88,8 @@ int cmd_assign(int argc, const char **argv)
 	};
 
 	rc = parse_command("assign", argc, argv, table, assign_help, &con);
-	if (rc)
-		return rc;
-	rc = take_args("assign", con, args, 1);
+	if (!rc)
+		rc = take_args("assign", con, args, 1);
 	if (!rc && !args[0])
 		rc = usage_err("assign", "no device given: assign needs a DEVICE");
 	if (!rc)
@@ -99,7 +98,8 @@ int cmd_assign(int argc, const char **argv)
 				    (share_intx ? KVM_DEV_ASSIGN_PCI_2_3 : 0) |
 				    (mask_intx ? KVM_DEV_ASSIGN_MASK_INTX : 0),
 				    args[0], id, LOOKUP_REQUIRED);
-	poptFreeContext(con);
+	if (con)
+		poptFreeContext(con);
 	free(id);
 	return rc;
 }
@@ -115,12 +115,12 @@ int cmd_deassign(int argc, const char **argv)
 	};
 	int rc = parse_command("deassign", argc, argv, table, deassign_help, &con);
 
-	if (rc)
-		return rc;
-	rc = take_args("deassign", con, args, 1);
+	if (!rc)
+		rc = take_args("deassign", con, args, 1);
 	if (!rc)
 		rc = device_command("deassign", &ioctl_deassign_pci_device, 0, args[0], id, LOOKUP_NONE);
-	poptFreeContext(con);
+	if (con)
+		poptFreeContext(con);
 	free(id);
 	return rc;
 }
@@ -137,9 +137,8 @@ int cmd_intx_mask(int argc, const char **argv)
 	};
 	int rc = parse_command("intx-mask", argc, argv, table, intx_mask_help, &con);
 
-	if (rc)
-		return rc;
-	rc = take_args("intx-mask", con, args, 2);
+	if (!rc)
+		rc = take_args("intx-mask", con, args, 2);
 	/* The last word is the state; a DEVICE, if any, comes before it. */
 	if (!rc) {
 		state = args[1] ? args[1] : args[0];
@@ -153,7 +152,8 @@ int cmd_intx_mask(int argc, const char **argv)
 		rc = device_command("intx-mask", &ioctl_set_intx_mask,
 				    strcmp(state, "on") == 0 ? KVM_DEV_ASSIGN_MASK_INTX : 0,
 				    device, id, LOOKUP_NONE);
-	poptFreeContext(con);
+	if (con)
+		poptFreeContext(con);
 	free(id);
 	return rc;
 }

@@ -67,9 +67,8 @@ int cmd_irq(int argc, const char **argv)
 	};
 
 	rc = parse_command("irq", argc, argv, table, irq_help, &con);
-	if (rc)
-		return rc;
-	rc = take_args("irq", con, args, 1);
+	if (!rc)
+		rc = take_args("irq", con, args, 1);
 	if (!rc)
 		rc = irq_type("--host", host, KVM_DEV_IRQ_HOST_INTX, &flags);
 	if (!rc)
@@ -100,7 +99,8 @@ int cmd_irq(int argc, const char **argv)
 		rc = plan_run(p);
 	}
 	free(p);
-	poptFreeContext(con);
+	if (con)
+		poptFreeContext(con);
 	free(id);
 	free(host);
 	free(guest);

@@ -138,21 +138,45 @@ struct poptOption global_options[] = {
 	POPT_TABLEEND
 };
 
+#define MAX_CMD_OPTIONS 16
+#define OPT_STRING_BASE 0x200	/* vals parse_command gives string options */
+
 int parse_command(const char *command, int argc, const char **argv,
 		  const struct poptOption *table, const char *help, poptContext *con)
 {
-	int help_wanted = 0, rc;
+	struct poptOption own[MAX_CMD_OPTIONS + 1];
+	char *seen[MAX_CMD_OPTIONS] = { NULL };
+	int help_wanted = 0, rc, n = 0;
 	struct poptOption full[] = {
-		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, (void *)table, 0, NULL, NULL },
+		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, own, 0, NULL, NULL },
 		{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, global_options, 0, NULL, NULL },
 		{ "help", 'h', POPT_ARG_NONE, &help_wanted, 0, NULL, NULL },
 		POPT_TABLEEND
 	};
 
+	/*
+	 * popt overwrites a string option given twice without freeing the
+	 * first copy: number the string options so the loop can free it.
+	 */
+	for (; table[n].longName || table[n].shortName || table[n].argInfo; n++) {
+		own[n] = table[n];
+		if (n < MAX_CMD_OPTIONS && (own[n].argInfo & POPT_ARG_MASK) == POPT_ARG_STRING && own[n].arg)
+			own[n].val = OPT_STRING_BASE + n;
+	}
+	own[n] = table[n];
+
 	current_command = command;
 	*con = poptGetContext(command, argc, argv, full, 0);
-	while ((rc = poptGetNextOpt(*con)) > 0)
-		;
+	while ((rc = poptGetNextOpt(*con)) > 0) {
+		if (rc >= OPT_STRING_BASE && rc < OPT_STRING_BASE + n) {
+			char **slot = own[rc - OPT_STRING_BASE].arg;
+			char **prev = &seen[rc - OPT_STRING_BASE];
+
+			if (*prev && *prev != *slot)
+				free(*prev);
+			*prev = *slot;
+		}
+	}
 	if (rc < -1) {
 		rc = usage_err(command, "%s: %s", poptBadOption(*con, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
 		poptFreeContext(*con);

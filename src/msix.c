@@ -73,11 +73,11 @@ int cmd_msix(int argc, const char **argv)
 		POPT_TABLEEND
 	};
 
+	p = xcalloc(1, sizeof(*p));
 	rc = parse_command("msix", argc, argv, table, msix_help, &con);
 	if (rc)
-		return rc;
-	p = xcalloc(1, sizeof(*p));
-	if (!count_arg)
+		;
+	else if (!count_arg)
 		rc = usage_err("msix", "no --count given: say how many MSI-X entries (1 to %d)", KVM_MAX_MSIX_PER_DEV);
 	/* The kernel stores the count before it range-checks it: check here. */
 	else if (!parse_u32(count_arg, KVM_MAX_MSIX_PER_DEV, &count) || count == 0)
@@ -85,7 +85,7 @@ int cmd_msix(int argc, const char **argv)
 			       count_arg, KVM_MAX_MSIX_PER_DEV);
 	plan_init(p, "msix", "");
 	arg = rc ? NULL : plan_add(p, &ioctl_set_msix_nr);
-	while (!rc && (a = poptGetArg(con))) {
+	while (!rc && con && (a = poptGetArg(con))) {
 		if (is_device_arg(a)) {
 			if (device || p->n > 1)
 				rc = usage_err("msix", "unexpected argument '%s': give the device once, before the pairs", a);
@@ -130,7 +130,8 @@ int cmd_msix(int argc, const char **argv)
 		rc = plan_run(p);
 	}
 	free(p);
-	poptFreeContext(con);
+	if (con)
+		poptFreeContext(con);
 	free(id);
 	free(count_arg);
 	return rc;
