@@ -57,11 +57,11 @@ static void check_kernel_version(struct check_run *c)
 			  "%s: legacy assignment left Linux in 4.12, yet the probe found it (a patched kernel?)", release);
 	else if (c->probe)
 		check_add(c, "kvm", "kernel", CHECK_FAIL, release, "use VFIO: modprobe vfio-pci, bind the device to vfio-pci",
-			  "%s: " LACKS_SUPPORT_WHY, release);
+			  "%s: kernel lacks support: " LACKS_SUPPORT_WHY, release);
 	else {
 		/* No probe on a snapshot: the version is all there is to go on. */
 		check_add(c, "kvm", "kernel", CHECK_FAIL, release, "use VFIO: modprobe vfio-pci, bind the device to vfio-pci",
-			  "%s: " LACKS_SUPPORT_WHY, release);
+			  "%s: kernel lacks support: " LACKS_SUPPORT_WHY, release);
 		c->kvm_exit = KA_EXIT_UNSUPPORTED;
 	}
 }
