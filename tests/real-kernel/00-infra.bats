@@ -16,20 +16,13 @@ load helper
 	assert_output --partial ' 9p '
 }
 
+teardown() {
+	rk_stop_qemu
+}
+
 @test "a real QEMU runs on /dev/kvm and its VM fd is anon_inode:kvm-vm" {
-	local qmp=$BATS_TEST_TMPDIR/qmp.sock pid
-	qemu-system-x86_64 -accel kvm -S -display none -nodefaults -m 64 \
-		-qmp "unix:$qmp,server=on,wait=off" \
-		>"$BATS_TEST_TMPDIR/qemu.log" 2>&1 &
-	pid=$!
-	rk_wait_for "$pid" test -S "$qmp" || {
-		cat "$BATS_TEST_TMPDIR/qemu.log"
-		kill "$pid"
-		false
-	}
-	run ls -l "/proc/$pid/fd"
-	kill "$pid"
-	wait "$pid" || true
+	rk_start_qemu
+	run ls -l "/proc/$QEMU_PID/fd"
 	assert_output --partial 'anon_inode:kvm-vm'
 	assert_output --partial 'anon_inode:kvm-vcpu:0'
 }

@@ -24,13 +24,17 @@ setup() {
 	assert_equal "$status" 5
 }
 
+# pairs N: the entry:gsi pairs for N MSI-X entries (entry i to gsi 100+i)
+pairs() { local i; for ((i = 0; i < $1; i++)); do echo "$i:$((100 + i))"; done; }
+
 @test "the MSI-X table size read through libpci matches lspci" {
 	local n
 	n=$(rk_msix_count "$RK_DEVICE")
 	[ "$n" -gt 0 ]
-	run "$KVM_ASSIGN" --dry-run msix "$RK_DEVICE" --count="$n"
+	run "$KVM_ASSIGN" --dry-run msix "$RK_DEVICE" --count="$n" $(pairs "$n")
 	assert_success
-	run "$KVM_ASSIGN" --dry-run msix "$RK_DEVICE" --count=$((n + 1))
-	assert_failure
-	assert_output --partial "$n"
+	assert_line --index 0 --partial "entry_nr=$n "
+	run "$KVM_ASSIGN" --dry-run msix "$RK_DEVICE" --count=$((n + 1)) $(pairs $((n + 1)))
+	assert_equal "$status" 2
+	assert_output --partial "has only $n MSI-X table entries"
 }

@@ -2,8 +2,23 @@
 # helper.bash - loaded by every test in tests/real-kernel/ (run inside the guest
 # booted by tests/real-kernel.sh): assertions, paths, the emulated device.
 
-bats_load_library bats-support
-bats_load_library bats-assert
+bats_require_minimum_version 1.5.0	# run --separate-stderr
+# Like bats_load_library, minus the dirname fork load.bash makes for each of
+# its files: forks are slow under TCG, and this runs once a test.
+rk_load() {
+	local dir f
+	local IFS=:
+	for dir in $BATS_LIB_PATH; do
+		[ -d "$dir/$1/src" ] || continue
+		for f in "$dir/$1"/src/*.bash; do
+			source "$f"
+		done
+		return 0
+	done
+	bats_load_library "$1"
+}
+rk_load bats-support
+rk_load bats-assert
 
 : "${KVM_ASSIGN:?run through tests/real-kernel.sh}"
 : "${STUB_VMM:?run through tests/real-kernel.sh}"
@@ -21,6 +36,26 @@ rk_wait_for() {
 		kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.2
 	done
+}
+
+# rk_start_qemu - a real QEMU on /dev/kvm, stopped (-S), in the background;
+# sets QEMU_PID. rk_stop_qemu ends it (call it from teardown).
+rk_start_qemu() {
+	local qmp=$BATS_TEST_TMPDIR/qmp.sock
+	qemu-system-x86_64 -accel kvm -S -display none -nodefaults -m 64 \
+		-qmp "unix:$qmp,server=on,wait=off" \
+		</dev/null >"$BATS_TEST_TMPDIR/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	rk_wait_for "$QEMU_PID" test -S "$qmp" || {
+		cat "$BATS_TEST_TMPDIR/qemu.log"
+		return 1
+	}
+}
+rk_stop_qemu() {
+	[ -z "${QEMU_PID:-}" ] && return 0
+	kill "$QEMU_PID" 2>/dev/null
+	wait "$QEMU_PID" 2>/dev/null
+	QEMU_PID=
 }
 
 # rk_need FILE... - fail the test, saying so, when a built program is missing.

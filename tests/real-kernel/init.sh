@@ -5,7 +5,8 @@
 #
 # Built into the initramfs by tests/real-kernel.sh. Results go to the
 # writable 9p share "results" (never the console, which the kernel shares):
-# tap (Bats' TAP), stderr, status (Bats' exit code) or failed (why not run).
+# tap (Bats' TAP), stderr, status (Bats' exit code), timing, failed (why the
+# suite could not start) or hung (what ran when the suite overran).
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -30,13 +31,15 @@ while read -r m; do
 done </etc/modules
 
 p9() { mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$1" "$2" "$3"; }
+# The host's files do not change while the suite runs: let the guest cache them.
+p9ro() { p9 ro,cache=loose "$@"; }
 
 p9 rw results /results || die "cannot mount the results share"
 mkdir -p /results/.mounted
 . /results/env || die "cannot read /results/env"
 
 R=/mnt/host
-p9 ro hostroot "$R" || die "cannot mount the host root"
+p9ro hostroot "$R" || die "cannot mount the host root"
 mount -t proc proc "$R/proc" &&
 	mount -t sysfs sysfs "$R/sys" &&
 	mount -t devtmpfs devtmpfs "$R/dev" &&
@@ -53,11 +56,13 @@ mount -t proc proc "$R/proc" &&
 for tag in $RK_TREES; do
 	eval dir=\$RK_TREE_$tag
 	mkdir -p "$R$dir" 2>/dev/null
-	p9 ro "$tag" "$R$dir" || die "cannot mount $tag at $dir"
+	p9ro "$tag" "$R$dir" || die "cannot mount $tag at $dir"
 done
 mkdir -p "$R/run/results" && mount --bind /results "$R/run/results" ||
 	die "cannot bind the results share"
 
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+echo "booted in $(uptime_s)s" >/results/timing
 echo "init: running $RK_SUITE"
 chroot "$R" /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -66,8 +71,19 @@ chroot "$R" /usr/bin/env -i \
 	TOP_SRCDIR="$TOP_SRCDIR" TOP_BUILDDIR="$TOP_BUILDDIR" \
 	BATS_LIB_PATH="$BATS_LIB_PATH" RK_DEVICE="$RK_DEVICE" \
 	BATS_TEST_TIMEOUT="$RK_TEST_TIMEOUT" \
-	bats --tap "$RK_SUITE" >/results/tap 2>/results/stderr
+	bats --tap --timing $RK_SUITE >/results/tap 2>/results/stderr &
+suite=$!
+# A hung test would hold the guest until the harness kills QEMU: instead say
+# what was running, then stop.
+(
+	sleep "$RK_SUITE_TIMEOUT"
+	{ echo "the suite ran over ${RK_SUITE_TIMEOUT}s; processes:"; ps; } >/results/hung
+	sync
+	poweroff -f
+) &
+wait "$suite"
 echo $? >/results/status
+echo "suite done at $(uptime_s)s" >>/results/timing
 
 sync
 umount -l "$R" /results 2>/dev/null
