@@ -97,7 +97,7 @@ fetch_kernel() {	# $1 = package: leaves $CACHE/$1/{vmlinuz,kver,modules/*.ko}
 		esac || { rm -rf "$tmp"; return 1; }
 	done
 	echo "$kver" >"$tmp/k/kver"
-	rm -rf "$CACHE/$1" && mv "$tmp/k" "$CACHE/$1"
+	rm -rf "${CACHE:?}/$1" && mv "$tmp/k" "$CACHE/$1"
 	rm -rf "$tmp"
 }
 kdir=$CACHE/$pkg
