@@ -57,10 +57,11 @@ teardown() {
 }
 
 @test "after 200 in-QEMU commands QEMU still answers QMP query-status" {
-	local bad=0 i
+	local bad=0 i rc
 	for i in $(seq 200); do
-		"$KVM_ASSIGN" -q --pid="$QPID" intx-mask --id=$i on 2>/dev/null
-		[ $? = 3 ] || bad=$((bad + 1))
+		rc=0
+		"$KVM_ASSIGN" -q --pid="$QPID" intx-mask --id=$i on 2>/dev/null || rc=$?
+		[ "$rc" = 3 ] || bad=$((bad + 1))
 	done
 	assert_equal "$bad" 0
 	kill -0 "$QPID"
