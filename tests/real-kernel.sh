@@ -9,7 +9,9 @@
 # KVM_ASSIGN_KERNEL_PKG pins the kernel package (default: what linux-image-amd64
 # depends on); KVM_ASSIGN_REAL_KERNEL_TIMEOUT bounds the guest, and
 # KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT each inner test (seconds).
-# Usage: real-kernel.sh [FILE.bats...]   (default: all of tests/real-kernel/)
+# KVM_ASSIGN_RK_MACHINE=q35-iommu boots QEMU's q35 with an emulated Intel IOMMU
+# (interrupt remapping on, intel_iommu=on) and runs tests/real-kernel/iommu/.
+# Usage: real-kernel.sh [FILE.bats...]   (default: all of the machine's suite)
 
 set -u
 
@@ -24,6 +26,16 @@ CACHE=${KVM_ASSIGN_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/kvm-assi
 TIMEOUT=${KVM_ASSIGN_REAL_KERNEL_TIMEOUT:-240}
 SUITE=$TOP_SRCDIR/tests/real-kernel
 INIT=$SUITE/init.sh
+# The machine: QEMU's default pc, or q35 with an Intel IOMMU (for check).
+case ${KVM_ASSIGN_RK_MACHINE:-pc} in
+pc) MACHINE_ARGS= ; MACHINE_APPEND= ; SUITE_DIR=tests/real-kernel ;;
+q35-iommu)
+	# The IOMMU must exist before the devices it translates.
+	MACHINE_ARGS="-machine q35 -device intel-iommu,intremap=on"
+	MACHINE_APPEND=" intel_iommu=on"
+	SUITE_DIR=tests/real-kernel/iommu ;;
+*) echo "Bail out! real kernel: unknown KVM_ASSIGN_RK_MACHINE '$KVM_ASSIGN_RK_MACHINE'"; exit 1 ;;
+esac
 # The emulated PCI device the inner tests use: e1000e has MSI-X (5 vectors).
 RK_DEVICE=0000:00:03.0
 # insmod order: each module after those it depends on (modinfo depends=).
@@ -142,10 +154,10 @@ for t in $trees; do
 	eval "dir=\$$t"
 	shares="$shares $(share "$dir" "$t" readonly=on)"
 done
-suite=$src/tests/real-kernel
+suite=$src/$SUITE_DIR
 if [ $# -gt 0 ]; then
 	suite=
-	for f; do suite="$suite $src/tests/real-kernel/${f#*tests/real-kernel/}"; done
+	for f; do suite="$suite $src/$SUITE_DIR/${f#*"$SUITE_DIR"/}"; done
 fi
 cat >"$run/results/env" <<EOF
 RK_TREES='$trees'
@@ -170,9 +182,9 @@ EOF
 # the timeout. The e1000e is placed before the 9p devices take slot 3.
 # shellcheck disable=SC2086
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
-	-nodefaults -display none -no-reboot \
+	$MACHINE_ARGS -nodefaults -display none -no-reboot \
 	-kernel "$kdir/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 mitigations=off softlockup_panic=1 watchdog_thresh=20" \
+	-append "console=ttyS0 quiet panic=-1 mitigations=off softlockup_panic=1 watchdog_thresh=20$MACHINE_APPEND" \
 	-serial "file:$run/console.log" \
 	-device e1000e,addr=03.0,netdev=nic0 -netdev user,id=nic0,restrict=on \
 	$shares \
@@ -197,7 +209,7 @@ else
 fi
 
 [ -f "$res/tap" ] && cat "$res/tap"
-echo "# real kernel $kver ($pkg), ${took}s in all, cache $CACHE"
+echo "# real kernel $kver ($pkg) on ${KVM_ASSIGN_RK_MACHINE:-pc}, ${took}s in all, cache $CACHE"
 [ -f "$res/timing" ] && sed 's/^/# guest /' "$res/timing"
 log_tail "$res/stderr" "inner bats stderr"
 [ -f "$run/hung.txt" ] && cat "$run/hung.txt"
