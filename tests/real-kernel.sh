@@ -113,6 +113,8 @@ fetch_kernel() {	# $1 = package: leaves $CACHE/$1/{vmlinuz,kver,modules/*.ko}
 	rm -rf "$tmp"
 }
 kdir=$CACHE/$pkg
+# One fetch at a time: make -j may run this and real-kernel-iommu.sh at once.
+exec 9>"$CACHE/.lock" && flock 9 || bail "cannot lock $CACHE/.lock"
 if [ ! -s "$kdir/kver" ]; then
 	echo "# fetching $pkg into $CACHE"
 	fetch_kernel "$pkg" || bail "cannot download or unpack $pkg"
@@ -137,6 +139,8 @@ if [ ! -s "$initrd" ]; then
 		{ rm -rf "$tmp"; bail "cannot build the initramfs"; }
 	rm -rf "$tmp"
 fi
+
+flock -u 9 && exec 9>&-
 
 # --- the shares: host root, the trees at their own paths, the results ------
 run=$(mktemp -d "${TMPDIR:-/tmp}/kvm-assign-rk.XXXXXX") || bail "mktemp failed"
