@@ -23,7 +23,7 @@ KVM_SIM=${KVM_SIM:-$TOP_BUILDDIR/tests/sim/kvm-sim}
 STUB_VMM=${STUB_VMM:-$TOP_BUILDDIR/tests/vmm/stub-vmm}
 BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
 CACHE=${KVM_ASSIGN_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/kvm-assign-tests}
-TIMEOUT=${KVM_ASSIGN_REAL_KERNEL_TIMEOUT:-240}
+TIMEOUT=${KVM_ASSIGN_REAL_KERNEL_TIMEOUT:-480}
 SUITE=$TOP_SRCDIR/tests/real-kernel
 INIT=$SUITE/init.sh
 # The machine: QEMU's default pc, or q35 with an Intel IOMMU (for check).
@@ -169,7 +169,7 @@ RK_TREE_src='$src'
 RK_TREE_build='$build'
 RK_SUITE='$suite'
 RK_DEVICE='$RK_DEVICE'
-RK_SUITE_TIMEOUT='$((TIMEOUT - 30))'
+RK_SUITE_TIMEOUT='$((TIMEOUT - 120))'
 RK_TEST_TIMEOUT='${KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT:-60}'
 KVM_ASSIGN='$KVM_ASSIGN'
 KVM_SIM='$KVM_SIM'
@@ -200,7 +200,7 @@ res=$run/results
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	why="the guest did not finish within ${TIMEOUT}s (killed)"
 elif [ -s "$res/hung" ]; then
-	why="the suite ran over $((TIMEOUT - 30))s (guest uptime); see the processes above"
+	why="the suite ran over $((TIMEOUT - 120))s (guest uptime); see the processes above"
 	log_tail "$res/hung" "processes in the guest" 200 >"$run/hung.txt"
 elif [ -s "$res/failed" ]; then
 	why="guest init: $(cat "$res/failed")"
