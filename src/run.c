@@ -265,13 +265,15 @@ static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, s
 static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v)
 {
 	struct vm_holder holders[MAX_CANDIDATES];
+	int holders_fds[MAX_VM_FDS];
 	char why[320] = "", buf[200], pids[160] = "";
 	int n;
 
 	if (vm->holder_pid) {
 		holders[0] = (struct vm_holder){ vm->holder_pid, vm->holder_fd };
 		n = 1;
-	} else if (vm->peer_pid > 0 && vm_fds_of(vm->peer_pid, &n, 1) < 0 && (errno == EACCES || errno == EPERM)) {
+	} else if (vm->peer_pid > 0 && vm_fds_of(vm->peer_pid, holders_fds, MAX_VM_FDS) < 0 &&
+		   (errno == EACCES || errno == EPERM)) {
 		/* The likeliest creator is out of sight: say so, not "nobody holds it". */
 		int err = errno;
 
