@@ -847,10 +847,55 @@ static void explain_gone(struct tracee *t)
 		say(t->why, t->whylen, "process %d went away during the injection", t->pid);
 }
 
+/*
+ * A ptrace request answered ESRCH while the thread should be stopped: it is
+ * dying (SIGKILL needs no stop). Collect its exit, within the deadline, so
+ * the report says how it ended rather than "No such process".
+ */
+static void collect_death(struct tracee *t)
+{
+	struct timespec deadline = t->deadline;
+	int status;
+
+	set_deadline(t, CLEANUP_GRACE_MS);
+	t->stopped = false;
+	while (!t->gone) {
+		if (wait_tracee(t, &status) < 0) {
+			if (errno == ECHILD)
+				mark_gone(t, 0);
+			return;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			mark_gone(t, status);
+		else if (WIFSTOPPED(status))
+			t->stopped = true;  /* not dying after all; the caller reports */
+		if (t->stopped)
+			break;
+	}
+	t->deadline = deadline;
+}
+
+/*
+ * After a failed step: a thread we hold stopped answers GETREGS; one that
+ * does not was killed meanwhile, and how it ended is the real report (its
+ * memory reads and ptrace requests failed only because it is dying).
+ */
+static void check_death(struct tracee *t)
+{
+	struct user_regs_struct r;
+
+	if (!t->attached || t->gone || !t->stopped)
+		return;         /* not stopped: put_back's own wait sees an exit */
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0 && errno == ESRCH)
+		collect_death(t);
+}
+
 static void fail(struct tracee *t, const char *what)
 {
 	int e = errno;
 
+	if (e == ESRCH)
+		collect_death(t);
 	if (t->gone)
 		explain_gone(t);
 	else if (e == ETIMEDOUT)
@@ -1021,10 +1066,14 @@ static void *worker(void *arg)
 	set_deadline(&t, j->timeout_ms);
 	j->ret = batch(j, &t);
 	j->err = errno;
+	if (j->ret < 0)
+		check_death(&t);
 	put_back(&t);
+	if (t.attached && !t.released)
+		check_death(&t);
 	if (t.gone && j->ret == 0) {
 		/* the calls ran, then a re-delivered signal ended it: not our failure */
-	} else if (t.gone && !j->why[0]) {
+	} else if (t.gone) {
 		explain_gone(&t);
 		j->ret = -1;
 		j->err = ESRCH;
