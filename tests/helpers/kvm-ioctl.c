@@ -11,10 +11,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -43,6 +45,8 @@ static void usage(FILE *out, int code)
 "  --recv=<socket>      receive a VM fd by the hand-off protocol and report it\n"
 "  --cmsg-space=<n>     control buffer size for --recv (default: one fd; max 4096)\n"
 "  --timeout=<ms>       give up waiting in --recv after <ms> (default 2000)\n"
+"  --churn=<ms>         only create and close VMs for <ms> milliseconds while two\n"
+"                       other processes ping-pong over pipes; print the count\n"
 "\n"
 "Ops (numbers in C syntax; fields are the raw struct fields):\n"
 "  assign:<id>:<seg>:<bus>:<devfn>:<flags>   KVM_ASSIGN_PCI_DEVICE\n"
@@ -64,6 +68,65 @@ static void usage(FILE *out, int code)
 "  pid               print our pid\n"
 "  sleep:<ms>        hold everything open for <ms> milliseconds\n", out);
 	exit(code);
+}
+
+/*
+ * The first VM and the last one closed flip KVM's preempt-notifier static key,
+ * a jump label in finish_task_switch() that every context switch runs: the
+ * kernel live-patches it (text_poke_bp) while the ping-pong pair keeps the
+ * other CPUs switching. Under multi-threaded TCG this once locked a vCPU up.
+ */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static int churn(int ms)
+{
+	int ab[2], ba[2], n = 0, rc = 0;
+	long long end = now_ms() + ms;
+	pid_t pp;
+
+	if (pipe(ab) || pipe(ba))
+		return perror("kvm-ioctl: pipe"), 1;
+	pp = fork();
+	if (pp < 0)
+		return perror("kvm-ioctl: fork"), 1;
+	if (pp == 0) {
+		char c = 'x';
+		bool echo;
+
+		setpgid(0, 0);
+		echo = fork() == 0;
+
+		for (;;) {      /* until churn kills the group (or a pipe breaks) */
+			if (echo ? read(ab[0], &c, 1) != 1 || write(ba[1], &c, 1) != 1
+				 : write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
+				_exit(0);
+		}
+	}
+	setpgid(pp, pp);
+	close(ab[0]), close(ab[1]), close(ba[0]), close(ba[1]);
+	do {
+		int fd = ioctl(sysfd, KVM_CREATE_VM, 0);
+
+		if (fd < 0) {
+			printf("churn ret=-1 errno=%s after vms=%d\n", strerrorname_np(errno), n);
+			rc = 1;
+			break;
+		}
+		close(fd);
+		n++;
+	} while (now_ms() < end);
+	kill(-pp, SIGKILL);
+	kill(pp, SIGKILL);
+	waitpid(pp, NULL, 0);
+	if (!rc)
+		printf("churn vms=%d\n", n);
+	return rc;
 }
 
 static unsigned long num(const char *s)
@@ -347,7 +410,7 @@ int main(int argc, char **argv)
 	bool irqchip = false;
 	const char *recv_path = NULL;
 	size_t cmsg_space = CMSG_SPACE(sizeof(int));
-	int timeout_ms = 2000, i;
+	int timeout_ms = 2000, churn_ms = -1, i;
 
 	saved_argv = argv;
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
@@ -365,6 +428,8 @@ int main(int argc, char **argv)
 			cmsg_space = num(a + 13);
 		else if (!strncmp(a, "--timeout=", 10))
 			timeout_ms = (int)num(a + 10);
+		else if (!strncmp(a, "--churn=", 8))
+			churn_ms = (int)num(a + 8);
 		else if (!strcmp(a, "--help"))
 			usage(stdout, 0);
 		else if (!strcmp(a, "--")) {
@@ -372,6 +437,14 @@ int main(int argc, char **argv)
 			break;
 		} else
 			usage(stderr, 2);
+	}
+	if (churn_ms >= 0) {
+		sysfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (sysfd < 0) {
+			printf("open ret=-1 errno=%s\n", strerrorname_np(errno));
+			return 1;
+		}
+		return churn(churn_ms);
 	}
 	if (recv_path) {
 		if (recv_handoff(recv_path, cmsg_space, timeout_ms) != 0)

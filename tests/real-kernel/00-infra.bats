@@ -16,6 +16,17 @@ load helper
 	assert_output --partial ' 9p '
 }
 
+# Each first VM and last close flips a jump label every context switch runs;
+# under multi-threaded TCG (-smp 2) this locked a vCPU up within seconds
+# (soft lockup at finish_task_switch+0x9f), hence the harness's -smp 1.
+@test "the guest stays up while VMs are created and closed for 15 s amid context switches" {
+	run "$TOP_BUILDDIR/tests/helpers/kvm-ioctl" --churn=15000
+	assert_success
+	assert_output --regexp '^churn vms=[0-9]+$'
+	echo "# $output" >&3
+	[ "${output#churn vms=}" -ge 100 ] || fail "only ${output#churn vms=} VMs in 15 s"
+}
+
 teardown() {
 	rk_stop_qemu
 }
