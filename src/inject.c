@@ -848,54 +848,43 @@ static void explain_gone(struct tracee *t)
 }
 
 /*
- * A ptrace request answered ESRCH while the thread should be stopped: it is
- * dying (SIGKILL needs no stop). Collect its exit, within the deadline, so
- * the report says how it ended rather than "No such process".
+ * After a failed step: a thread that answered ESRCH, or that we hold stopped
+ * but no longer answers GETREGS, was killed meanwhile (SIGKILL needs no
+ * stop); its memory reads and ptrace requests failed only because it is
+ * dying. Collect its exit within the cleanup grace, so that the report says
+ * how it ended. A stop instead means it is alive: put_back takes over.
  */
-static void collect_death(struct tracee *t)
+static void check_death(struct tracee *t, int err)
 {
 	struct timespec deadline = t->deadline;
+	struct user_regs_struct r;
 	int status;
 
+	if (!t->attached || t->gone)
+		return;
+	if (err != ESRCH && !(t->stopped && ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0 &&
+			      errno == ESRCH))
+		return;
 	set_deadline(t, CLEANUP_GRACE_MS);
 	t->stopped = false;
-	while (!t->gone) {
+	while (!t->gone && !t->stopped) {
 		if (wait_tracee(t, &status) < 0) {
 			if (errno == ECHILD)
 				mark_gone(t, 0);
-			return;
+			break;
 		}
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			mark_gone(t, status);
 		else if (WIFSTOPPED(status))
-			t->stopped = true;  /* not dying after all; the caller reports */
-		if (t->stopped)
-			break;
+			t->stopped = true;
 	}
 	t->deadline = deadline;
-}
-
-/*
- * After a failed step: a thread we hold stopped answers GETREGS; one that
- * does not was killed meanwhile, and how it ended is the real report (its
- * memory reads and ptrace requests failed only because it is dying).
- */
-static void check_death(struct tracee *t)
-{
-	struct user_regs_struct r;
-
-	if (!t->attached || t->gone || !t->stopped)
-		return;         /* not stopped: put_back's own wait sees an exit */
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0 && errno == ESRCH)
-		collect_death(t);
 }
 
 static void fail(struct tracee *t, const char *what)
 {
 	int e = errno;
 
-	if (e == ESRCH)
-		collect_death(t);
 	if (t->gone)
 		explain_gone(t);
 	else if (e == ETIMEDOUT)
@@ -1067,10 +1056,10 @@ static void *worker(void *arg)
 	j->ret = batch(j, &t);
 	j->err = errno;
 	if (j->ret < 0)
-		check_death(&t);
+		check_death(&t, j->err);
 	put_back(&t);
-	if (t.attached && !t.released)
-		check_death(&t);
+	if (!t.released)
+		check_death(&t, 0);
 	if (t.gone && j->ret == 0) {
 		/* the calls ran, then a re-delivered signal ended it: not our failure */
 	} else if (t.gone) {

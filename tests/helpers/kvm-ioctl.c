@@ -122,7 +122,6 @@ static int churn(int ms)
 		n++;
 	} while (now_ms() < end);
 	kill(-pp, SIGKILL);
-	kill(pp, SIGKILL);
 	waitpid(pp, NULL, 0);
 	if (!rc)
 		printf("churn vms=%d\n", n);
