@@ -477,7 +477,6 @@ static int remote_syscall(struct tracee *t, long nr, long a0, long a1, long a2,
 			  long a3, long a4, long a5, long *ret)
 {
 	struct user_regs_struct r = work_regs(t, t->syscall_insn);
-	struct __ptrace_syscall_info info;
 
 	r.rax = (unsigned long)nr;
 	r.rdi = (unsigned long)a0;
@@ -491,12 +490,11 @@ static int remote_syscall(struct tracee *t, long nr, long a0, long a1, long a2,
 	    resume_as(t, PTRACE_SYSCALL, 0) < 0 ||
 	    wait_stop(t, PTRACE_SYSCALL, W_SYSCALL) < 0)
 		return -1;
-	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0 ||
-	    info.op != PTRACE_SYSCALL_INFO_EXIT) {
-		errno = EPROTO;
+	/* At the exit stop the result is in rax, on every kernel; the tidier
+	 * PTRACE_GET_SYSCALL_INFO only exists from Linux 5.3 (EIO before). */
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0)
 		return -1;
-	}
-	*ret = info.exit.rval;
+	*ret = (long)r.rax;
 	if (*ret == -ERESTARTSYS || *ret == -ERESTARTNOINTR || *ret == -ERESTARTNOHAND ||
 	    *ret == -ERESTART_RESTARTBLOCK)
 		*ret = -EINTR;  /* we set orig_rax = -1 next, so the kernel will not restart it */
