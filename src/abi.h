@@ -24,7 +24,7 @@
 
 #define KVM_API_VERSION 12
 
-/* Capabilities that concern legacy assignment (KERNEL-FACTS.md §3). */
+/* Capabilities that concern legacy assignment (docs/kernel.md, "The ABI"). */
 #define KVM_CAP_IOMMU             18
 #define KVM_CAP_ASSIGN_DEV_IRQ    29
 #define KVM_CAP_PCI_SEGMENT       47
@@ -65,6 +65,8 @@ struct kvm_assigned_irq {
 #define KVM_DEV_IRQ_GUEST_MASK   0xff00u
 
 #define KVM_MAX_MSIX_PER_DEV 256
+/* The highest GSI: KVM's routing table holds 4096 (KVM_MAX_IRQ_ROUTES). */
+#define KVM_MAX_GSI 4095
 
 struct kvm_assigned_msix_nr {
 	uint32_t assigned_dev_id;
@@ -88,7 +90,7 @@ struct kvm_assigned_msix_entry {
 #define KVM_DEASSIGN_DEV_IRQ      _IOW(KVMIO, 0x75, struct kvm_assigned_irq)
 #define KVM_ASSIGN_SET_INTX_MASK  _IOW(KVMIO, 0xa4, struct kvm_assigned_pci_dev)
 
-/* Every size and offset as the kernel laid them out (KERNEL-FACTS.md §3). */
+/* Every size and offset as the kernel laid them out (docs/kernel.md, "The ABI"). */
 _Static_assert(sizeof(struct kvm_assigned_pci_dev) == 64, "kvm_assigned_pci_dev size");
 _Static_assert(offsetof(struct kvm_assigned_pci_dev, assigned_dev_id) == 0, "pci_dev.assigned_dev_id");
 _Static_assert(offsetof(struct kvm_assigned_pci_dev, busnr) == 4, "pci_dev.busnr");

@@ -13,9 +13,6 @@
 #include "target.h"
 #include "util.h"
 
-/* KVM's routing table holds 4096 GSIs (KVM_MAX_IRQ_ROUTES). */
-#define MAX_GSI 4095
-
 static const char irq_help[] =
 	"Usage:\n"
 	" kvm-assign [options] irq <device>|--id=<n> [--host=<type>] [--guest=<type>]\n"
@@ -80,8 +77,8 @@ int cmd_irq(int argc, const char **argv)
 			rc = usage_err("irq", "--guest-irq does not apply to --remove");
 		else if (!guest)
 			rc = usage_err("irq", "--guest-irq needs --guest=<type>");
-		else if (!parse_u32(gsi_arg, MAX_GSI, &gsi))
-			rc = usage_err("irq", "--guest-irq: '%s' is not a GSI (0 to %d)", gsi_arg, MAX_GSI);
+		else if (!parse_u32(gsi_arg, KVM_MAX_GSI, &gsi))
+			rc = usage_err("irq", "--guest-irq: '%s' is not a GSI (0 to %d)", gsi_arg, KVM_MAX_GSI);
 	}
 	if (!rc && !remove && !gsi_arg && (flags & (KVM_DEV_IRQ_GUEST_INTX | KVM_DEV_IRQ_GUEST_MSI)))
 		rc = usage_err("irq", "--guest=%s needs --guest-irq=<gsi>", guest);

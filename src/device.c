@@ -174,6 +174,26 @@ struct pci_dev *device_open(struct pci_access *pacc, const struct pci_addr *a)
 	return d;
 }
 
+/* The standard BARs in use, read from config space (a dump has nothing
+ * else): the kernel refuses a device without any (EPERM). */
+static unsigned count_bars(struct pci_dev *d, uint8_t header_type)
+{
+	unsigned n = 0;
+
+	if (header_type != PCI_HEADER_TYPE_NORMAL)
+		return 0;
+	for (int i = 0; i < 6; i++) {
+		uint32_t bar = pci_read_long(d, PCI_BASE_ADDRESS_0 + 4 * i);
+		bool io = bar & PCI_BASE_ADDRESS_SPACE_IO;
+
+		if (bar & (io ? PCI_BASE_ADDRESS_IO_MASK : PCI_BASE_ADDRESS_MEM_MASK))
+			n++;
+		if (!io && (bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64)
+			i++;	/* the upper half of a 64-bit BAR */
+	}
+	return n;
+}
+
 void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out)
 {
 	struct pci_dev *d;
@@ -192,7 +212,10 @@ void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct dev
 	cap = pci_find_cap(d, PCI_CAP_ID_MSIX, PCI_CAP_NORMAL);
 	if (cap)
 		out->msix_table_size = (pci_read_word(d, cap->addr + MSIX_MESSAGE_CONTROL) & PCI_MSIX_TABSIZE) + 1;
+	out->nbars = count_bars(d, out->header_type);
 	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
+	/* sysfs answers with or without a driver; a dump cannot say */
+	out->driver_known = drv || pacc->method == PCI_ACCESS_SYS_BUS_PCI;
 	if (drv)
 		snprintf(out->driver, sizeof(out->driver), "%s", drv);
 	pci_free_dev(d);

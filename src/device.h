@@ -25,6 +25,8 @@ struct device_info {
 	uint16_t vendor_id, device_id;
 	uint8_t header_type;		/* without the multi-function bit */
 	unsigned msix_table_size;	/* 0: no MSI-X capability */
+	unsigned nbars;			/* standard BARs in use (the kernel's "no BARs" test) */
+	bool driver_known;		/* libpci could tell (sysfs), driver[] is the answer */
 	char driver[64];		/* bound host driver, "" when none or unknown */
 };
 

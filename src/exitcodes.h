@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * exitcodes.h - kvm-assign's exit status, part of its interface: scripts
- * test these numbers, so they are documented in kvm-assign(8) and never change.
+ * test these numbers, so they are documented in kvm-assign(8), --help and
+ * the README, and never change.
  */
 #ifndef KVM_ASSIGN_EXITCODES_H
 #define KVM_ASSIGN_EXITCODES_H
@@ -16,5 +17,18 @@
 #define KA_EXIT_NOT_OWNER    7	/* the VM belongs to another process and the ioctl could not run there */
 #define KA_EXIT_NO_KVM       8	/* /dev/kvm missing or unusable: cannot tell */
 #define KA_EXIT_NOT_READY    9	/* check: the kernel has it, but this host or device is not ready */
+
+/* The words --help prints for each; the README's list says the same. */
+#define KA_EXIT_SUMMARY \
+	" 0  success\n" \
+	" 1  the kernel refused\n" \
+	" 2  usage error\n" \
+	" 3  kernel lacks support\n" \
+	" 4  permission denied\n" \
+	" 5  device not found\n" \
+	" 6  VM fd unavailable or invalid\n" \
+	" 7  the ioctl could not run in the VM's creator\n" \
+	" 8  /dev/kvm missing or unusable\n" \
+	" 9  check: supported, but the host or device is not ready\n"
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * explain.c - the (ioctl, errno) table: each row is the kernel's reason
- * for an errno, as KERNEL-FACTS.md §4 gives it, and the fix people used.
+ * for an errno, as docs/kernel.md gives it, and the fix people used.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -14,56 +14,62 @@ struct row {
 	int err;
 	const char *why;
 	const char *todo;
-	int rebind_hint;
+	enum explain_detail detail;
+	int exit_code;		/* 0: by the errno's class */
 };
 
 static const struct row rows[] = {
 	/* KVM_ASSIGN_PCI_DEVICE, in the order the kernel checks */
 	{ KVM_ASSIGN_PCI_DEVICE, EINVAL, "the kernel found no PCI device at that address (or refused the flags)",
-	  "check the address with lspci", 0 },
+	  "check the address with lspci", DETAIL_NONE, 0 },
 	{ KVM_ASSIGN_PCI_DEVICE, EEXIST, "that assigned-device id is already in use in this VM",
-	  "deassign it first, or choose another --id", 0 },
+	  "deassign it first, or choose another --id", DETAIL_NONE, 0 },
+	/* The kernel refusing the device, not the caller lacking a permission. */
 	{ KVM_ASSIGN_PCI_DEVICE, EPERM, "the kernel refused the device: it is a bridge, has no BARs, or the host lacks interrupt remapping",
-	  "see dmesg; without interrupt remapping only the kvm module option allow_unsafe_assigned_interrupts=1 (unsafe) lets it through", 0 },
+	  "see dmesg; without interrupt remapping only the kvm module option allow_unsafe_assigned_interrupts=1 (unsafe) lets it through",
+	  DETAIL_REFUSED_DEVICE, KA_EXIT_REFUSED },
 	{ KVM_ASSIGN_PCI_DEVICE, EACCES, "the VMM cannot read and write the device's sysfs resource files",
-	  "give the VMM's user read+write access to /sys/bus/pci/devices/<address>/resource*", 0 },
-	{ KVM_ASSIGN_PCI_DEVICE, EBUSY, "the device is enabled or its regions are held by a host driver",
-	  NULL, 1 },
+	  "give the VMM's user read+write access to /sys/bus/pci/devices/<address>/resource*", DETAIL_NONE, 0 },
+	{ KVM_ASSIGN_PCI_DEVICE, EBUSY, "the device is held: by a host driver, by another VM, or by this VM under another id",
+	  NULL, DETAIL_HOLDER, 0 },
 	{ KVM_ASSIGN_PCI_DEVICE, ENODEV, "no IOMMU found",
-	  "enable VT-d or AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)", 0 },
-	{ KVM_ASSIGN_PCI_DEVICE, ENOMEM, "the kernel ran out of memory", NULL, 0 },
+	  "enable VT-d or AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)", DETAIL_NONE, 0 },
+	{ KVM_ASSIGN_PCI_DEVICE, ENOMEM, "the kernel ran out of memory", NULL, DETAIL_NONE, 0 },
 
 	{ KVM_DEASSIGN_PCI_DEVICE, EINVAL, "no device with that assigned-device id in this VM",
-	  "check the id (by default (domain << 16) | (bus << 8) | devfn)", 0 },
+	  "check the id (by default (domain << 16) | (bus << 8) | devfn)", DETAIL_NONE, 0 },
 
 	{ KVM_ASSIGN_DEV_IRQ, EINVAL, "the VM has no in-kernel irqchip, the interrupt types are not one host and/or one guest type, or MSI-X entries were not set first",
-	  "create the irqchip in the VMM (KVM_CREATE_IRQCHIP); for MSI-X run 'kvm-assign msix' first", 0 },
+	  "create the irqchip in the VMM (KVM_CREATE_IRQCHIP); for MSI-X run 'kvm-assign msix' first", DETAIL_NONE, 0 },
 	{ KVM_ASSIGN_DEV_IRQ, ENODEV, "no device with that assigned-device id in this VM",
-	  "assign the device first", 0 },
+	  "assign the device first", DETAIL_NONE, 0 },
 	{ KVM_ASSIGN_DEV_IRQ, EEXIST, "an interrupt of that side is already assigned to the device",
-	  "remove it first with 'kvm-assign irq --remove'", 0 },
-	{ KVM_ASSIGN_DEV_IRQ, EIO, "the host INTx line cannot be shared without PCI 2.3 masking",
-	  "assign with --share-intx on a device that supports INTx masking, or use --host=msi", 0 },
+	  "remove it first with 'kvm-assign irq --remove'", DETAIL_NONE, 0 },
+	{ KVM_ASSIGN_DEV_IRQ, EIO, "the host INTx line is shared with another device, and without PCI 2.3 masking it cannot be shared",
+	  "assign with --share-intx on a device that supports INTx masking, or use --host=msi", DETAIL_NONE, 0 },
+	{ KVM_ASSIGN_DEV_IRQ, ENOSPC, "the device has fewer MSI-X vectors than the count given to 'kvm-assign msix' (the kernel accepts any count up to 256)",
+	  "remove the interrupt ('kvm-assign irq --remove --host=msix'), then give a count within the device's MSI-X table (lspci -vv: MSI-X Count)", DETAIL_NONE, 0 },
 
 	{ KVM_DEASSIGN_DEV_IRQ, EINVAL, "the VM has no in-kernel irqchip",
-	  "create the irqchip in the VMM (KVM_CREATE_IRQCHIP)", 0 },
-	{ KVM_DEASSIGN_DEV_IRQ, ENODEV, "no device with that assigned-device id in this VM", NULL, 0 },
+	  "create the irqchip in the VMM (KVM_CREATE_IRQCHIP)", DETAIL_NONE, 0 },
+	{ KVM_DEASSIGN_DEV_IRQ, ENODEV, "no device with that assigned-device id in this VM", NULL, DETAIL_NONE, 0 },
 	{ KVM_DEASSIGN_DEV_IRQ, ENXIO, "no interrupt of that kind is assigned to the device",
-	  "nothing to remove (QEMU treated this as harmless)", 0 },
+	  "nothing to remove (QEMU treated this as harmless)", DETAIL_NONE, 0 },
 
-	{ KVM_ASSIGN_SET_MSIX_NR, EINVAL, "no device with that id in this VM, or its MSI-X count was already set",
-	  "the count can be set once per assignment: deassign and assign again to change it", 0 },
-	{ KVM_ASSIGN_SET_MSIX_ENTRY, EINVAL, "no device with that assigned-device id in this VM", NULL, 0 },
+	{ KVM_ASSIGN_SET_MSIX_NR, EINVAL, "no device with that id in this VM, or its MSI-X count is already set",
+	  "a count stays until the host MSI-X interrupt is removed ('kvm-assign irq --remove --host=msix') or the device is deassigned; then give the count and every entry in one 'kvm-assign msix'",
+	  DETAIL_NONE, 0 },
+	{ KVM_ASSIGN_SET_MSIX_ENTRY, EINVAL, "no device with that assigned-device id in this VM", NULL, DETAIL_NONE, 0 },
 	{ KVM_ASSIGN_SET_MSIX_ENTRY, ENOSPC, "no free MSI-X slot: the count was never set, or its slots are used up",
-	  "the count can be set once per assignment: deassign and assign again, then give the count and every entry in one 'kvm-assign msix'", 0 },
+	  "give the count and every entry in one 'kvm-assign msix'; to start over, remove the host MSI-X interrupt or deassign the device", DETAIL_NONE, 0 },
 
-	{ KVM_ASSIGN_SET_INTX_MASK, ENODEV, "no device with that assigned-device id in this VM", NULL, 0 },
+	{ KVM_ASSIGN_SET_INTX_MASK, ENODEV, "no device with that assigned-device id in this VM", NULL, DETAIL_NONE, 0 },
 
 	/* any ioctl */
-	{ 0, EFAULT, "the kernel could not read the argument (a bug in kvm-assign: please report it)", NULL, 0 },
-	{ 0, EPERM, "operation not permitted", "run as root or as the VMM's user", 0 },
-	{ 0, EACCES, "permission denied", "run as root or as the VMM's user", 0 },
-	{ 0, ENOMEM, "the kernel ran out of memory", NULL, 0 },
+	{ 0, EFAULT, "the kernel could not read the argument (a bug in kvm-assign: please report it)", NULL, DETAIL_NONE, 0 },
+	{ 0, EPERM, "operation not permitted", "run as root or as the VMM's user", DETAIL_NONE, 0 },
+	{ 0, EACCES, "permission denied", "run as root or as the VMM's user", DETAIL_NONE, 0 },
+	{ 0, ENOMEM, "the kernel ran out of memory", NULL, DETAIL_NONE, 0 },
 };
 
 static int exit_code_for(int err)
@@ -83,7 +89,7 @@ void explain(const struct ioctl_desc *io, int err, struct explanation *out)
 {
 	out->why = NULL;
 	out->todo = NULL;
-	out->rebind_hint = 0;
+	out->detail = DETAIL_NONE;
 	out->exit_code = exit_code_for(err);
 
 	if (err == ENOTTY) {
@@ -96,7 +102,9 @@ void explain(const struct ioctl_desc *io, int err, struct explanation *out)
 			continue;
 		out->why = rows[i].why;
 		out->todo = rows[i].todo;
-		out->rebind_hint = rows[i].rebind_hint;
+		out->detail = rows[i].detail;
+		if (rows[i].exit_code)
+			out->exit_code = rows[i].exit_code;
 		return;
 	}
 }

@@ -57,6 +57,7 @@ static void usage(void)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf(" %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs(GLOBAL_HELP
+	      "\nExit status:\n" KA_EXIT_SUMMARY
 	      "\nRun '" PROGRAM_NAME " <command> --help' for a command's arguments.\n"
 	      "For more details see kvm-assign(8).\n", stdout);
 }

@@ -14,8 +14,6 @@
 #include "target.h"
 #include "util.h"
 
-#define MAX_GSI 4095
-
 static const char msix_help[] =
 	"Usage:\n"
 	" kvm-assign [options] msix <device>|--id=<n> --count=<n> <entry>:<gsi>...\n"
@@ -27,7 +25,8 @@ static const char msix_help[] =
 	"     --id=<n>       assigned-device id (default from <device>)\n"
 	"     --count=<n>    entries, 1 to 256, at most the device's MSI-X table size\n"
 	"\nGive one <entry>:<gsi> pair per entry: <entry> is 0 to count-1, each once;\n"
-	"<gsi> is 0 to 4095 (0 disables the entry).\n";
+	"<gsi> is 1 to 4095 (the kernel takes an entry with GSI 0 for a free slot).\n"
+	"The count stays set until 'kvm-assign irq --remove --host=msix' or deassign.\n";
 
 /* An argument with a '.' or a leading '/' names a device; N:M is a pair. */
 static int is_device_arg(const char *a)
@@ -51,8 +50,13 @@ static int parse_pair(const char *a, uint32_t count, const unsigned char *seen,
 				 a, *entry, count, count - 1);
 	if (seen[*entry])
 		return usage_err("msix", "'%s': entry %u is given twice", a, *entry);
-	if (!parse_u32(colon + 1, MAX_GSI, gsi))
-		return usage_err("msix", "'%s': '%s' is not a GSI (0 to %d)", a, colon + 1, MAX_GSI);
+	if (!parse_u32(colon + 1, KVM_MAX_GSI, gsi))
+		return usage_err("msix", "'%s': '%s' is not a GSI (1 to %d)", a, colon + 1, KVM_MAX_GSI);
+	/* The kernel takes a slot whose GSI is 0 for a free one: the next
+	 * entry would overwrite it, and the table could never be enabled. */
+	if (*gsi == 0)
+		return usage_err("msix", "'%s': GSI 0 cannot be routed: the kernel treats an entry with GSI 0 as a free slot, "
+				 "so the next entry would overwrite it (give GSIs 1 to %d)", a, KVM_MAX_GSI);
 	return 0;
 }
 
@@ -102,8 +106,8 @@ int cmd_msix(int argc, const char **argv)
 	}
 	/*
 	 * pci_enable_msix() takes the whole table at once and refuses duplicate
-	 * entries, and the count can be set only once: a partial table could
-	 * never be enabled.
+	 * entries, and the count stays set until the host MSI-X interrupt is
+	 * removed: a partial table could never be enabled.
 	 */
 	if (!rc && p->n - 1 != count)
 		rc = usage_err("msix", "--count=%u but %zu <entry>:<gsi> pair%s given: give one pair per entry",

@@ -29,6 +29,7 @@ struct verdict {
 	struct probe probe;
 	int probed;
 	pid_t ran_in;		/* 0: this process; else the VMM's pid */
+	int ran_fd;		/* the VM fd's number in ran_in */
 	struct inject_report rep;
 };
 
@@ -131,20 +132,106 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 	json_close(&j);
 }
 
-static void rebind_hint(const struct plan *p, char *buf, size_t len)
+static void rebind_hint(const struct plan *p, const char *prefix, char *buf, size_t len)
 {
 	char addr[PCI_ADDR_STRLEN];
 
 	if (!p->addr || !p->dev || !p->dev->present) {
-		snprintf(buf, len, "unbind the host driver and bind the device to pci-stub (see kvm-assign(8))");
+		snprintf(buf, len, "%sunbind the host driver and bind the device to pci-stub (see kvm-assign(8))", prefix);
 		return;
 	}
 	device_format(p->addr, addr);
-	snprintf(buf, len, "%s%s%sbind it to pci-stub: echo %04x %04x > /sys/bus/pci/drivers/pci-stub/new_id; "
+	snprintf(buf, len, "%sbind it to pci-stub: echo %04x %04x > /sys/bus/pci/drivers/pci-stub/new_id; "
 		 "echo %s > /sys/bus/pci/devices/%s/driver/unbind; echo %s > /sys/bus/pci/drivers/pci-stub/bind",
-		 p->dev->driver[0] ? "host driver " : "", p->dev->driver,
-		 p->dev->driver[0] ? " holds it: " : "",
-		 p->dev->vendor_id, p->dev->device_id, addr, addr, addr);
+		 prefix, p->dev->vendor_id, p->dev->device_id, addr, addr, addr);
+}
+
+/*
+ * Does this VM hold assigned-device id?  KVM_DEASSIGN_DEV_IRQ naming neither
+ * half changes nothing: ENODEV for an unknown id, else ENXIO, EINVAL or 0.
+ * Runs where the plan ran.  1 yes, 0 no, -1 cannot tell.
+ */
+static int vm_holds_id(const struct vmfd *vm, const struct verdict *v, uint32_t id)
+{
+	struct kvm_assigned_irq none = { .assigned_dev_id = id };
+	long ret;
+	int err;
+
+	if (v->ran_in) {
+		struct inject_call call = { .request = KVM_DEASSIGN_DEV_IRQ, .arg = &none, .len = sizeof(none) };
+		struct inject_report rep;
+		char why[256];
+
+		if (inject_ioctls(v->ran_in, v->ran_fd, &call, 1, opts.timeout_s * 1000, &rep, why, sizeof(why)) < 0)
+			return -1;
+		ret = call.ret;
+		err = call.err;
+	} else if (vm->fd >= 0) {
+		ret = ioctl(vm->fd, KVM_DEASSIGN_DEV_IRQ, &none);
+		err = errno;
+	} else {
+		return -1;
+	}
+	if (ret >= 0 || err == ENXIO || err == EINVAL)
+		return 1;
+	return err == ENODEV ? 0 : -1;
+}
+
+/* EBUSY: who holds the device?  Its host driver, this VM under the id its
+ * address gives, or (the driver being pci-stub or none) another VM. */
+static void explain_holder(const struct plan *p, const struct vmfd *vm, const struct op *op,
+			   struct verdict *v, const char **why)
+{
+	const struct device_info *dev = p->dev && p->dev->present ? p->dev : NULL;
+	uint32_t id = op->arg.dev.assigned_dev_id, by_addr = id;
+	char addr[PCI_ADDR_STRLEN] = "DEVICE";
+	static char text[160];
+
+	if (p->addr) {
+		device_format(p->addr, addr);
+		by_addr = kvm_assigned_dev_id(p->addr->domain, p->addr->bus, ADDR_DEVFN(p->addr));
+	}
+	if (dev && dev->driver[0] && strcmp(dev->driver, "pci-stub") != 0) {
+		snprintf(text, sizeof(text), "host driver %s holds the device", dev->driver);
+		*why = text;
+		rebind_hint(p, "", v->todo, sizeof(v->todo));
+	} else if (p->addr && id != by_addr && vm_holds_id(vm, v, by_addr) == 1) {
+		snprintf(text, sizeof(text), "this VM already holds the device, under id 0x%x", by_addr);
+		*why = text;
+		snprintf(v->todo, sizeof(v->todo), "use --id=0x%x, or deassign it first", by_addr);
+	} else if (dev && dev->driver_known) {
+		snprintf(text, sizeof(text), "another VM holds the device (or this VM, under an id other than 0x%x)", id);
+		*why = text;
+		snprintf(v->todo, sizeof(v->todo), "deassign it in the VMM that holds it: kvm-assign --pid=PID deassign %s", addr);
+	} else {
+		rebind_hint(p, "if a host driver holds it, ", v->todo, sizeof(v->todo));
+		snprintf(v->todo + strlen(v->todo), sizeof(v->todo) - strlen(v->todo),
+			 "; if a VM does, deassign it there");
+	}
+}
+
+/* EPERM from KVM_ASSIGN_PCI_DEVICE: which of the kernel's refusals it was,
+ * when libpci can tell (the header type and BARs; else interrupt remapping). */
+static void explain_refused_device(const struct plan *p, struct verdict *v, const char **why)
+{
+	const struct device_info *dev = p->dev && p->dev->present ? p->dev : NULL;
+	static char text[160];
+
+	if (!dev)
+		return;
+	if (dev->header_type != 0) {
+		snprintf(text, sizeof(text), "the kernel refused the device: it is a bridge (header type %u), "
+			 "and only endpoints can be assigned", dev->header_type);
+		snprintf(v->todo, sizeof(v->todo), "assign the devices behind it instead");
+	} else if (dev->nbars == 0) {
+		snprintf(text, sizeof(text), "the kernel refused the device: it has no BARs (memory or I/O regions)");
+		snprintf(v->todo, sizeof(v->todo), "a device without BARs cannot be assigned");
+	} else {
+		snprintf(text, sizeof(text), "the kernel refused the device: this host lacks interrupt remapping");
+		snprintf(v->todo, sizeof(v->todo), "enable interrupt remapping (VT-d or AMD-Vi in the firmware); "
+			 "or, accepting the risk, load kvm with allow_unsafe_assigned_interrupts=1; dmesg names the cause");
+	}
+	*why = text;
 }
 
 /* What a probe that could not tell adds to a message, or "". */
@@ -190,21 +277,24 @@ static void explain_not_creator(const struct op *op, struct verdict *v)
 	snprintf(v->todo, sizeof(v->todo), "run it inside the VMM: drop --via=self, or use --pid=PID");
 }
 
-static void explain_failure(const struct plan *p, const struct op *op, struct verdict *v)
+static void explain_failure(const struct plan *p, const struct vmfd *vm, const struct op *op,
+			    struct verdict *v)
 {
 	struct explanation e;
 
 	explain(op->io, op->err, &e);
 	v->exit_code = e.exit_code;
+	if (e.todo)
+		snprintf(v->todo, sizeof(v->todo), "%s", e.todo);
+	if (e.detail == DETAIL_HOLDER)
+		explain_holder(p, vm, op, v, &e.why);
+	else if (e.detail == DETAIL_REFUSED_DEVICE)
+		explain_refused_device(p, v, &e.why);
 	if (op->err == ENOTTY)
 		snprintf(v->why, sizeof(v->why), "kernel lacks support for %s: %s", op->io->name, e.why);
 	else
 		snprintf(v->why, sizeof(v->why), "%s failed with %s%s: %s", op->io->name, errno_name(op->err),
 			 v->ran_in ? " in the VMM" : "", e.why ? e.why : strerror(op->err));
-	if (e.rebind_hint)
-		rebind_hint(p, v->todo, sizeof(v->todo));
-	else if (e.todo)
-		snprintf(v->todo, sizeof(v->todo), "%s", e.todo);
 }
 
 static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
@@ -251,6 +341,7 @@ static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, s
 		res = OWNER_FAILED;
 	} else {
 		v->ran_in = h->pid;
+		v->ran_fd = h->fd;
 		for (size_t i = 0; i < p->n; i++) {
 			p->ops[i].done = calls[i + 1].err != ECANCELED;
 			p->ops[i].ret = calls[i + 1].ret;
@@ -420,7 +511,7 @@ int plan_run(struct plan *p)
 	if (failed < p->n && v.creator_check_err == EIO && !v.ran_in)
 		explain_not_creator(&p->ops[failed], &v);
 	else if (failed < p->n)
-		explain_failure(p, &p->ops[failed], &v);
+		explain_failure(p, &vm, &p->ops[failed], &v);
 
 	if (v.ran_in && self_failed < p->n)
 		report_self_try(p, &self_try, &v);

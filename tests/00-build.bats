@@ -64,6 +64,17 @@ load test_helper
 	assert_equal "$codes" "0 1 2 3 4 5 6 7 8 9"
 }
 
+@test "README, --help and the man page list the same exit statuses" {
+	run "$KVM_ASSIGN" --help
+	assert_success
+	help=$(sed -n '/^Exit status:$/,/^$/p' <<<"$output" | grep -E '^ [0-9] ' | sed 's/^ *//')
+	readme=$(sed -n '/^Exit status/,/^Layout/p' "$TOP_SRCDIR/README" | grep -E '^ +[0-9]  ' | sed 's/^ *//')
+	[ -n "$help" ] || fail "--help lists no exit status"
+	assert_equal "$readme" "$help"
+	man=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$TOP_SRCDIR/man/kvm-assign.8" | sed -n 's/^\.B \([0-9]\)$/\1/p' | xargs)
+	assert_equal "$man" "$(cut -c1 <<<"$help" | xargs)"
+}
+
 @test ".ci/run runs the README's test command verbatim" {
 	cmd=$(grep -E '^    apt-get install .* make check$' "$TOP_SRCDIR/README" | sed 's/^    //')
 	[ -n "$cmd" ] || fail "README has no test command"
