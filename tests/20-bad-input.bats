@@ -10,8 +10,7 @@ load test_helper
 bad() {
 	local code=$1 text=$2
 	shift 2
-	run sim -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" -- \
-		"$KVM_ASSIGN" "${PCI_DUMP[@]}" "$@"
+	run with_vmm -- -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" "$@"
 	assert_failure "$code"
 	# One kvm-assign line; a usage error adds util-linux's hint line.
 	assert_line --index 0 --regexp "^kvm-assign: "

@@ -12,7 +12,7 @@ handoff() {
 	shift 2
 	while [ "$1" != -- ]; do stub+=("$1"); shift; done
 	shift
-	run sim --creator-rule=off -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" "${stub[@]}" -- \
+	run with_vmm --creator-rule=off -- "${stub[@]}" -- \
 		"$KVM_ASSIGN" "${PCI_DUMP[@]}" --socket=@SOCKET@ "$@"
 	if [ "$code" = 0 ]; then
 		assert_success
@@ -75,26 +75,27 @@ handoff() {
 }
 
 @test "accepted: a root peer when kvm-assign runs as another user" {
-	run sim --creator-rule=off -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" -- bash -c '
+	nobody_copy "$KVM_ASSIGN" "$DUMP"
+	run with_vmm --creator-rule=off -- -- bash -c '
 		chmod 755 "${VMM_SOCKET%/*}"; chmod 666 "$VMM_SOCKET"
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$KVM_ASSIGN" "$@"' _ \
-		"${PCI_DUMP[@]}" --socket=@SOCKET@ -v assign 03:00.0
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' _ \
+		"$NOBODY_DIR/kvm-assign" -A dump -O "dump.name=$NOBODY_DIR/devices.dump" \
+		--socket=@SOCKET@ -v assign 03:00.0
 	assert_success
 	assert_output --partial "KVM_ASSIGN_PCI_DEVICE 0x8040ae69 assigned_dev_id=0x300"
 }
 
 @test "refused: a socket kvm-assign may not connect to is permission denied, exit 4" {
-	dir="$BATS_TEST_TMPDIR/private"
-	mkdir -m 700 "$dir"
-	run sim -- bash -c '"$STUB_VMM" --socket="$1/vmm.sock" & pid=$!; sleep 1;
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$KVM_ASSIGN" --socket="$1/vmm.sock" deassign --id=7; rc=$?
-		kill $pid; exit $rc' _ "$dir"
+	# The VMM's socket is 0600 in a directory of mode 700, both root's.
+	nobody_copy "$KVM_ASSIGN"
+	run with_vmm -- -- setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$NOBODY_DIR/kvm-assign" --socket=@SOCKET@ deassign --id=7
 	assert_failure 4
 	assert_output --partial "cannot connect: Permission denied: run as the VMM's user or root"
 }
 
 @test "--fd: an fd inherited across exec from the VMM is accepted as a VM fd" {
-	run sim --creator-rule=off -- "$STUB_VMM" --exec-fd=5 -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" --fd=5 -v assign 03:00.0
+	run with_vmm --creator-rule=off -- --exec-fd=5 -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" --fd=5 -v assign 03:00.0
 	assert_success
 	assert_output --partial "KVM_ASSIGN_PCI_DEVICE 0x8040ae69 assigned_dev_id=0x300"
 }
@@ -117,7 +118,7 @@ leaks_nothing() {
 @test "no fd is left open: after a good hand-off, and after refusing two or many" {
 	command -v valgrind >/dev/null || fail "valgrind is needed (apt-get install valgrind)"
 	for mode in vm two many sysfd; do
-		run sim --creator-rule=off -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" --send=$mode -- \
+		run with_vmm --creator-rule=off -- --send=$mode -- \
 			valgrind -q --track-fds=yes "$KVM_ASSIGN" --socket=@SOCKET@ deassign --id=7
 		assert_output --partial "FILE DESCRIPTORS:"
 		leaks_nothing
@@ -125,7 +126,7 @@ leaks_nothing() {
 }
 
 @test "no fd is left open after the EIO analysis and probe" {
-	run sim --mode=removed -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" -- \
+	run with_vmm --mode=removed -- -- \
 		valgrind -q --track-fds=yes "$KVM_ASSIGN" --socket=@SOCKET@ deassign --id=7
 	assert_output --partial "kernel lacks support"
 	leaks_nothing

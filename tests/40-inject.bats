@@ -3,11 +3,9 @@
 # 40-inject.bats - the in-VMM execution mechanism (src/inject.c) against
 # busy-target, a stand-in VMM in blocking calls under a rain of signals.
 
-: "${BATS_LIB_PATH:=/usr/lib/bats}"
-load "$BATS_LIB_PATH/bats-support/load"
-load "$BATS_LIB_PATH/bats-assert/load"
+load test_helper
 
-H="${TOP_BUILDDIR:?run through make check, or set TOP_BUILDDIR}/tests/helpers"
+H="$TOP_BUILDDIR/tests/helpers"
 
 setup() {
 	for p in busy-target target-feeder inject-run; do
@@ -21,6 +19,7 @@ setup() {
 teardown() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	rm -rf "$D"
+	helper_teardown
 }
 
 # start_target [busy-target options]: sets TPID, PTY, FIFOFD
@@ -41,8 +40,6 @@ stop_target() {
 	tail -n 1 "$D/out"
 }
 
-field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
-
 @test "1000 injections into a target in blocking calls under signals lose nothing" {
 	start_target
 	"$H/target-feeder" "$TPID" "$D/fifo" "$D/counters" 3000 3000 >"$D/fed" &
@@ -56,13 +53,13 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	fed=$(cat "$D/fed")
 	echo "fed: $fed"; echo "got: $summary"
 	for s in usr1 usr2 rt; do
-		[ "$(field $s "$fed")" = "$(field $s "$summary")" ]
+		[ "$(kv_field $s "$fed")" = "$(kv_field $s "$summary")" ]
 	done
-	[ "$(field bytes "$fed")" = "$(field bytes_ok "$summary")" ]
-	[ "$(field bytes_bad "$summary")" = 0 ]
-	[ "$(field eintr_unexpected "$summary")" = 0 ]
-	[ "$(field bad_errno "$summary")" = 0 ]
-	[ "$(field canary_bad "$summary")" = 0 ]
+	[ "$(kv_field bytes "$fed")" = "$(kv_field bytes_ok "$summary")" ]
+	[ "$(kv_field bytes_bad "$summary")" = 0 ]
+	[ "$(kv_field eintr_unexpected "$summary")" = 0 ]
+	[ "$(kv_field bad_errno "$summary")" = 0 ]
+	[ "$(kv_field canary_bad "$summary")" = 0 ]
 }
 
 @test "a 257-call batch copies every struct in and out" {
@@ -71,7 +68,7 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	assert_success
 	assert_output --partial "errors=0"
 	summary=$(stop_target)
-	[ "$(field canary_bad "$summary")" = 0 ]
+	[ "$(kv_field canary_bad "$summary")" = 0 ]
 }
 
 @test "integer-result ioctl on a fifo the target holds (FIONREAD)" {
@@ -87,7 +84,7 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	assert_failure
 	assert_output --partial "call 1: Bad file descriptor"
 	summary=$(stop_target)
-	[ "$(field eintr_unexpected "$summary")" = 0 ]
+	[ "$(kv_field eintr_unexpected "$summary")" = 0 ]
 }
 
 @test "a target under a W^X policy (PR_SET_MDWE) is served one call per stop" {
@@ -99,7 +96,8 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 
 @test "EPERM for another uid's process is explained" {
 	start_target
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$H/inject-run" "$TPID" "$PTY"
+	nobody_copy "$H/inject-run"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$NOBODY_DIR/inject-run" "$TPID" "$PTY"
 	assert_failure
 	assert_output --partial "runs as uid 0 and we run as uid 65534 without CAP_SYS_PTRACE"
 }
@@ -134,7 +132,7 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	run "$H/inject-run" -n 3 "$TPID" "$PTY"
 	assert_success
 	summary=$(stop_target)
-	[ "$(field canary_bad "$summary")" = 0 ]
+	[ "$(kv_field canary_bad "$summary")" = 0 ]
 }
 
 @test "a target that dies midway is reported cleanly, without a hang" {
@@ -157,7 +155,7 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	assert_output --partial "Operation not permitted"
 	assert_output --partial "seccomp filter (Seccomp: 2)"
 	summary=$(stop_target)
-	[ "$(field eintr_unexpected "$summary")" = 0 ]
+	[ "$(kv_field eintr_unexpected "$summary")" = 0 ]
 }
 
 @test "a seccomp filter that kills is reported as such" {

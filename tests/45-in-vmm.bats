@@ -6,7 +6,7 @@
 load test_helper
 
 in_vmm() {
-	run sim -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" --irqchip -- "$@"
+	run with_vmm -- --irqchip -- "$@"
 }
 
 @test "--socket: EIO in kvm-assign, then the ioctl runs in the VMM and succeeds" {
@@ -96,7 +96,7 @@ in_vmm() {
 }
 
 @test "a forwarded fd: the socket's peer is not the creator, the VMM holding the same file is found" {
-	run sim -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" -- bash -c '
+	run with_vmm -- -- bash -c '
 		exec 3< <(exec "$TOP_BUILDDIR/tests/helpers/fd-forward" "$VMM_SOCKET" "$VMM_SOCKET.fwd")
 		read -r _ fwd <&3
 		"$KVM_ASSIGN" -A dump -O "dump.name=$1" --json --socket="$VMM_SOCKET.fwd" assign 03:00.0
@@ -110,7 +110,7 @@ in_vmm() {
 }
 
 @test "--fd inherited across exec: the creator's mm is gone, nobody can issue VM ioctls (exit 7)" {
-	run sim -- "$STUB_VMM" --exec-fd=5 -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" --fd=5 assign 03:00.0
+	run with_vmm -- --exec-fd=5 -- "$KVM_ASSIGN" "${PCI_DUMP[@]}" --fd=5 assign 03:00.0
 	assert_failure 7
 	assert_output --partial "no other process holds this VM, so none can be its creator"
 }
@@ -125,17 +125,14 @@ in_vmm() {
 }
 
 @test "--pid with two VM fds: listed, --vm-fd picks one, a fd whose creator is gone is refused" {
-	# The stub execs itself: the new image creates a second VM and keeps the
-	# first one's fd (5), whose creating mm died with the exec.
-	run sim -- bash -c '
-		exec 3< <(exec "$STUB_VMM" --exec-fd=5 -- "$STUB_VMM" --socket="$BATS_TEST_TMPDIR/s" --print-vm-fd)
-		read -r _ pid <&3; read -r _ own <&3
-		K=("$KVM_ASSIGN" -A dump -O "dump.name=$1" --pid=$pid)
+	# The stub is exec'd by another: the new image creates a second VM and
+	# keeps the first one's fd (5), whose creating mm died with the exec.
+	run with_vmm -- --inherit-vm-fd=5 -- bash -c '
+		K=("$KVM_ASSIGN" -A dump -O "dump.name=$1" --pid=$VMM_PID)
 		"${K[@]}" assign 03:00.0; echo "rc=$?"
-		"${K[@]}" --vm-fd=$own assign 03:00.0; echo "rc=$?"
+		"${K[@]}" --vm-fd=$VMM_VM_FD assign 03:00.0; echo "rc=$?"
 		"${K[@]}" --vm-fd=5 assign 03:00.0; echo "rc=$?"
-		"${K[@]}" --vm-fd=77 assign 03:00.0; echo "rc=$?"
-		kill $pid' _ "$DUMP"
+		"${K[@]}" --vm-fd=77 assign 03:00.0; echo "rc=$?"' _ "$DUMP"
 	assert_line --index 0 --regexp "^kvm-assign: pid [0-9]+ holds 2 KVM VM fds \(5, [0-9]+\): choose one with --vm-fd$"
 	assert_line --index 2 "rc=2"
 	assert_line --index 3 "rc=0"
@@ -158,20 +155,19 @@ in_vmm() {
 }
 
 @test "not allowed to look into a root VMM: permission denied, exit 4" {
+	nobody_copy "$KVM_ASSIGN" "$DUMP"
 	in_vmm bash -c '
 		chmod 755 "${VMM_SOCKET%/*}"; chmod 666 "$VMM_SOCKET"
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$KVM_ASSIGN" "$@"' _ \
-		"${PCI_DUMP[@]}" --socket=@SOCKET@ assign 03:00.0
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' _ \
+		"$NOBODY_DIR/kvm-assign" -A dump -O "dump.name=$NOBODY_DIR/devices.dump" \
+		--socket=@SOCKET@ assign 03:00.0
 	assert_failure 4
 	assert_output --regexp "^kvm-assign: assign 0000:03:00.0: cannot look into the VMM \(pid [0-9]+, the socket's peer\) to run KVM_ASSIGN_PCI_DEVICE there: /proc/[0-9]+/fd: Permission denied: run as root or as the VMM's user$"
 }
 
 @test "--json still says why when nothing could reach the kernel (--pid, no creator there)" {
-	run sim -- bash -c '
-		exec 3< <(exec "$STUB_VMM" --exec-fd=5 -- "$STUB_VMM" --socket="$BATS_TEST_TMPDIR/s" --print-vm-fd)
-		read -r _ pid <&3
-		"$KVM_ASSIGN" --json --pid=$pid --vm-fd=5 deassign --id=1 2>/dev/null; echo "rc=$?"
-		kill $pid'
+	run with_vmm -- --inherit-vm-fd=5 -- bash -c '
+		"$KVM_ASSIGN" --json --pid=$VMM_PID --vm-fd=5 deassign --id=1 2>/dev/null; echo "rc=$?"'
 	assert_line --index 1 "rc=7"
 	run jq -r '[.ioctl, .result, .ran_in, .exit_code] | @tsv' <<<"${lines[0]}"
 	assert_output "$(printf 'KVM_DEASSIGN_PCI_DEVICE\tnot-run\t\t7')"

@@ -5,8 +5,6 @@
 
 load test_helper
 
-field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
-
 @test "1000 in-VMM commands: the VMM loses no data, no signal, no interrupted call" {
 	H="$TOP_BUILDDIR/tests/helpers"
 	D="$BATS_TEST_TMPDIR"
@@ -36,13 +34,13 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 	fed=$(sed -n 's/^fed: //p' <<<"$output")
 	got=$(sed -n 's/^got: //p' <<<"$output")
 	for s in usr1 usr2 rt; do
-		[ -n "$(field $s "$fed")" ] || fail "feeder reported no $s count: $fed"
-		assert_equal "$(field $s "$got")" "$(field $s "$fed")"
+		[ -n "$(kv_field $s "$fed")" ] || fail "feeder reported no $s count: $fed"
+		assert_equal "$(kv_field $s "$got")" "$(kv_field $s "$fed")"
 	done
-	assert_equal "$(field bytes_ok "$got")" "$(field bytes "$fed")"
-	assert_equal "$(field bytes_bad "$got")" 0
-	assert_equal "$(field eintr_unexpected "$got")" 0
-	assert_equal "$(field canary_bad "$got")" 0
+	assert_equal "$(kv_field bytes_ok "$got")" "$(kv_field bytes "$fed")"
+	assert_equal "$(kv_field bytes_bad "$got")" 0
+	assert_equal "$(kv_field eintr_unexpected "$got")" 0
+	assert_equal "$(kv_field canary_bad "$got")" 0
 	# Every one of the 1000 ran in the VMM and reached the kernel from there.
 	run grep -c "ioctl=KVM_ASSIGN_SET_INTX_MASK .* ret=0\$" "$(klog)"
 	assert_output 1000

@@ -24,11 +24,11 @@ removed() {
 		rc=0
 		case $way in
 		fd)
-			sim --mode=removed -- "$STUB_VMM" --irqchip --exec-fd=5 -- \
+			with_vmm --mode=removed -- --irqchip --exec-fd=5 -- \
 				"$KVM_ASSIGN" "${PCI_DUMP[@]}" $json --fd=5 "$@" >"$T/out$json" 2>"$T/err$json" || rc=$?
 			;;
 		socket|pid)
-			sim --mode=removed -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" --irqchip -- bash -c \
+			with_vmm --mode=removed -- --irqchip -- bash -c \
 				'echo "$VMM_PID" >"$0"; exec "$@"' "$T/vmm" \
 				"$KVM_ASSIGN" "${PCI_DUMP[@]}" $json --$way=@$(tr a-z A-Z <<<"$way")@ "$@" \
 				>"$T/out$json" 2>"$T/err$json" || rc=$?
@@ -136,7 +136,7 @@ MSIX=(msix 03:00.0 --count=2 0:40 1:41)
 }
 
 @test "--via=self: EIO in kvm-assign, then the probe: kernel lacks support, exit 3" {
-	run sim --mode=removed -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" --irqchip -- \
+	run with_vmm --mode=removed -- --irqchip -- \
 		"$KVM_ASSIGN" "${PCI_DUMP[@]}" --via=self --socket=@SOCKET@ assign 03:00.0
 	assert_failure 3
 	assert_output "kvm-assign: assign 0000:03:00.0: kernel lacks support for KVM_ASSIGN_PCI_DEVICE: $LACKS: $VFIO"
@@ -149,7 +149,7 @@ MSIX=(msix 03:00.0 --count=2 0:40 1:41)
 	assert_output 1
 
 	rm -f "$(klog)"
-	run sim --mode=removed -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" --irqchip -- \
+	run with_vmm --mode=removed -- --irqchip -- \
 		"$KVM_ASSIGN" "${PCI_DUMP[@]}" --json --via=self --socket=@SOCKET@ assign 03:00.0
 	assert_failure 3
 	run jq -r 'select(.ioctl) | [.ran_in, .errno, .message, .exit_code, .creator_check, .probe.result, .probe.errno] | @tsv' <<<"${lines[0]}"

@@ -20,6 +20,7 @@ setup() {
 
 teardown() {
 	rm -rf "$ROOT"
+	helper_teardown
 }
 
 # snapshot [mksysroot options]: finish the snapshot in $ROOT
@@ -28,9 +29,6 @@ snapshot() { "$FIXTURES/check/mksysroot.sh" "$ROOT" "$@"; }
 # check_json [kvm-assign args]: run check --json on the snapshot; $output is the object
 check_json() { run "$KVM_ASSIGN" --json check --sysroot="$ROOT" "$@"; }
 
-# item NAME: "status value" of one item of the last check_json
-item() { jq -r --arg n "$1" '.items[] | select(.name == $n) | "\(.status) \(.value // "")"' <<<"$output"; }
-field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output"; }
 
 @test "no IOMMU: the ACPI table, /sys/class/iommu and the groups FAIL with the firmware and boot fix; exit 9" {
 	snapshot --iommu=none --driver=0000:03:00.0=pci-stub
@@ -39,8 +37,8 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 	assert_equal "$(item acpi_table)" "fail "
 	assert_equal "$(item class_iommu)" "fail "
 	assert_equal "$(item iommu_groups)" "fail "
-	assert_equal "$(field acpi_table fix)" "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup"
-	assert_equal "$(field iommu_groups fix)" "enable VT-d/AMD-Vi in the firmware, then boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)"
+	assert_equal "$(item_field acpi_table fix)" "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup"
+	assert_equal "$(item_field iommu_groups fix)" "enable VT-d/AMD-Vi in the firmware, then boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)"
 	assert_equal "$(item iommu_group)" "fail "
 	run jq -r '[.verdict.legacy, .verdict.vfio, .verdict.exit_code, .exit_code] | @tsv' <<<"$output"
 	assert_output "$(printf 'no\tno\t9\t9')"
@@ -52,9 +50,9 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 	assert_failure 9
 	assert_equal "$(item acpi_table)" "ok DMAR"
 	assert_equal "$(item iommu_groups)" "fail 0"
-	assert_equal "$(field iommu_groups message)" "/sys/kernel/iommu_groups is empty: the IOMMU is off in the kernel"
+	assert_equal "$(item_field iommu_groups message)" "/sys/kernel/iommu_groups is empty: the IOMMU is off in the kernel"
 	assert_equal "$(item cmdline)" "warn "
-	assert_equal "$(field cmdline fix)" "boot with intel_iommu=on"
+	assert_equal "$(item_field cmdline fix)" "boot with intel_iommu=on"
 	snapshot --iommu=off --cmdline=intel_iommu=off
 	check_json
 	assert_equal "$(item cmdline)" "fail intel_iommu=off"
@@ -94,8 +92,8 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 	check_json 03:00.0
 	assert_failure 9
 	assert_equal "$(item driver)" "fail e1000e"
-	assert_equal "$(field driver message)" "bound to the host driver e1000e, which holds its regions: KVM_ASSIGN_PCI_DEVICE fails with EBUSY"
-	fix=$(field driver fix)
+	assert_equal "$(item_field driver message)" "bound to the host driver e1000e, which holds its regions: KVM_ASSIGN_PCI_DEVICE fails with EBUSY"
+	fix=$(item_field driver fix)
 	for cmd in "echo 8086 10d3 > /sys/bus/pci/drivers/pci-stub/new_id" \
 		"echo 0000:03:00.0 > /sys/bus/pci/devices/0000:03:00.0/driver/unbind" \
 		"echo 0000:03:00.0 > /sys/bus/pci/drivers/pci-stub/bind" \
@@ -118,15 +116,18 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 
 @test "resource files the caller cannot read and write: FAIL per BAR with EACCES (the kernel's check)" {
 	snapshot --iommu=on --intremap --ro-resources=0000:03:00.0
-	as=()
-	[ "$(id -u)" != 0 ] || as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-	run "${as[@]}" "$KVM_ASSIGN" --json check --sysroot="$ROOT" 03:00.0
+	as=() ka=$KVM_ASSIGN
+	if [ "$(id -u)" = 0 ]; then
+		nobody_copy "$KVM_ASSIGN"
+		as=(setpriv --reuid=65534 --regid=65534 --clear-groups) ka=$NOBODY_DIR/kvm-assign
+	fi
+	run "${as[@]}" "$ka" --json check --sysroot="$ROOT" 03:00.0
 	assert_failure 9
 	for b in bar0 bar2 bar3; do
 		assert_equal "$(item $b)" "fail EACCES"
 	done
-	assert_equal "$(field bar0 message)" "Region 0: memory at fea00000 (32-bit); resource0: Permission denied for uid $("${as[@]}" id -u), so KVM_ASSIGN_PCI_DEVICE fails with EACCES"
-	[[ $(field bar0 fix) == *"chown \$USER $ROOT/sys/bus/pci/devices/0000:03:00.0/resource0" ]] || fail "$(field bar0 fix)"
+	assert_equal "$(item_field bar0 message)" "Region 0: memory at fea00000 (32-bit); resource0: Permission denied for uid $("${as[@]}" id -u), so KVM_ASSIGN_PCI_DEVICE fails with EACCES"
+	[[ $(item_field bar0 fix) == *"chown \$USER $ROOT/sys/bus/pci/devices/0000:03:00.0/resource0" ]] || fail "$(item_field bar0 fix)"
 	assert_equal "$(item bar1)" ""
 }
 
@@ -135,7 +136,7 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 	check_json 00:1c.0
 	assert_failure 9
 	assert_equal "$(item header_type)" "fail 1"
-	assert_equal "$(field header_type message)" "header type 1: a PCI bridge cannot be assigned (EPERM)"
+	assert_equal "$(item_field header_type message)" "header type 1: a PCI bridge cannot be assigned (EPERM)"
 	assert_equal "$(item bars)" "fail 0"
 }
 
@@ -158,10 +159,10 @@ field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output
 	check_json 03:00.0
 	assert_success
 	assert_equal "$(item iommu_group)" "warn 7"
-	msg=$(field iommu_group message)
+	msg=$(item_field iommu_group message)
 	[[ $msg == "group 7 shares 2 devices: "* ]] || fail "$msg"
 	[[ $msg == *"0000:03:00.0 (pci-stub)"* && $msg == *"0000:03:00.1 (e1000e)"* ]] || fail "$msg"
-	assert_equal "$(field iommu_group fix)" "bind every member to vfio-pci (or pci-stub), or to no driver"
+	assert_equal "$(item_field iommu_group fix)" "bind every member to vfio-pci (or pci-stub), or to no driver"
 }
 
 # lspci_facts ADDR: "pin msi msix intx_mask" as lspci -vv prints them for the dump
@@ -200,7 +201,7 @@ lspci_facts() {
 	snapshot
 	check_json 03:00.0
 	name=$(lspci -F "$DUMP" -s 03:00.0 -mm | awk -F'"' '{print $4 " " $6}')
-	assert_equal "$(field present message)" "$name [8086:10d3]"
+	assert_equal "$(item_field present message)" "$name [8086:10d3]"
 }
 
 @test "a snapshot of a 4.12+ kernel: kernel lacks support (exit 3), /dev/kvm not checked" {
@@ -208,7 +209,7 @@ lspci_facts() {
 	check_json
 	assert_failure 3
 	assert_equal "$(item kernel)" "fail 6.1.0-13-amd64"
-	assert_equal "$(field dev_kvm message)" "not checked: a --sysroot snapshot (--probe checks this host's /dev/kvm)"
+	assert_equal "$(item_field dev_kvm message)" "not checked: a --sysroot snapshot (--probe checks this host's /dev/kvm)"
 	run jq -r '.verdict.message' <<<"$output"
 	assert_output "legacy assignment cannot work: the kernel lacks it; VFIO can work once vfio-pci is loaded (modprobe vfio-pci)"
 }
@@ -238,7 +239,7 @@ lspci_facts() {
 	run sim --mode=legacy --no-iommu -- "$KVM_ASSIGN" --json check --sysroot="$ROOT" --probe
 	assert_failure 9
 	assert_equal "$(item cap_iommu)" "fail 0"
-	assert_equal "$(field cap_iommu message)" "KVM_CHECK_EXTENSION(18) = 0: KVM finds no IOMMU: KVM_ASSIGN_PCI_DEVICE fails with ENODEV"
+	assert_equal "$(item_field cap_iommu message)" "KVM_CHECK_EXTENSION(18) = 0: KVM finds no IOMMU: KVM_ASSIGN_PCI_DEVICE fails with ENODEV"
 }
 
 @test "the simulated 4.12+ kernel: the probe's ENOTTY is FAIL, capabilities SKIP, exit 3 (also on the live host)" {
@@ -257,11 +258,11 @@ lspci_facts() {
 	run sim --no-dev-kvm -- "$KVM_ASSIGN" --json check
 	assert_failure 8
 	assert_equal "$(item dev_kvm)" "fail ENOENT"
-	assert_equal "$(field dev_kvm fix)" "modprobe kvm-intel (or kvm-amd)"
+	assert_equal "$(item_field dev_kvm fix)" "modprobe kvm-intel (or kvm-amd)"
 	run sim --dev-kvm-errno=EACCES -- "$KVM_ASSIGN" --json check
 	assert_failure 4
 	assert_equal "$(item dev_kvm)" "fail EACCES"
-	[[ $(field dev_kvm fix) == *"usermod -aG kvm"* ]] || fail "$(field dev_kvm fix)"
+	[[ $(item_field dev_kvm fix) == *"usermod -aG kvm"* ]] || fail "$(item_field dev_kvm fix)"
 }
 
 @test "human output: aligned columns, a fix line under each WARN/FAIL, one verdict line" {

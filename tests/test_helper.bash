@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test_helper.bash - loaded by every Bats file: bats-support/bats-assert,
-# the paths of the programs under test, and helpers for the simulated kernel.
+# the paths of the programs under test, and the helpers the files share:
+# sim, with_vmm (the one way to start a VMM), nobody_copy, kernel_saw,
+# zeros, kv_field, item and item_field, among others.
 
 : "${BATS_LIB_PATH:=/usr/lib/bats}"
 load "$BATS_LIB_PATH/bats-support/load"
 load "$BATS_LIB_PATH/bats-assert/load"
 
 # Fail loudly, never skip, when a prerequisite is missing.
-for _v in KVM_ASSIGN KVM_SIM STUB_VMM TOP_SRCDIR; do
+for _v in KVM_ASSIGN KVM_SIM STUB_VMM TOP_SRCDIR TOP_BUILDDIR; do
 	if [ -z "${!_v:-}" ]; then
 		echo "test_helper: \$$_v is not set: run the tests through 'make check'" >&2
 		exit 1
@@ -72,11 +74,57 @@ sysfs_from_dump() {
 	done < "$DUMP"
 }
 
-# A stub VMM under the simulated kernel, serving its VM fd on a socket, and
-# a command run against it: with_vmm [stub options] -- command...
+# with_vmm [kvm-sim options] -- [stub-vmm options] -- command...: the one
+# way to start a VMM here.  Under the simulated kernel (sim), a stub VMM
+# serves its VM fd on a socket and the command runs against it; the VMM is
+# stopped after.  In the command $VMM_SOCKET, $VMM_PID and $VMM_VM_FD (the
+# VMM's own VM fd) are set, and the words @SOCKET@, @PID@ and @VMFD@ in its
+# arguments stand for them.  With the stub option --exec-fd=N the stub runs
+# the command itself, the VM fd inherited as fd N (no socket); with
+# --inherit-vm-fd=N the VMM also holds, as fd N, a VM whose creator is gone.
+# See tests/helpers/with-vmm.sh.  Both '--' are needed, options or not:
+#   run with_vmm --mode=removed -- --irqchip -- "$KVM_ASSIGN" --socket=@SOCKET@ ...
+#   run with_vmm -- -- "$KVM_ASSIGN" --socket=@SOCKET@ ...
 with_vmm() {
-	"$TOP_SRCDIR/tests/helpers/with-vmm.sh" "$@"
+	local simopts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		simopts+=("$1")
+		shift
+	done
+	if [ $# = 0 ]; then
+		echo "with_vmm: no '--' after the kvm-sim options" >&2
+		return 125
+	fi
+	shift
+	sim "${simopts[@]}" -- "$TOP_SRCDIR/tests/helpers/with-vmm.sh" "$@"
 }
+
+# nobody_copy FILE...: copies of FILEs that uid 65534 (nobody) can read and
+# run, for the tests that drop to it: the build and source trees may sit in
+# a directory other users cannot enter.  Each copy is $NOBODY_DIR/NAME, in a
+# directory of /tmp (not $TMPDIR, which may be private) made on the first
+# call, mode 755, and removed by helper_teardown after the test.
+nobody_copy() {
+	local f
+	if [ -z "${NOBODY_DIR:-}" ]; then
+		NOBODY_DIR=$(mktemp -d /tmp/kvm-assign-nobody.XXXXXX) || return 1
+		chmod 755 "$NOBODY_DIR" || return 1
+	fi
+	for f in "$@"; do
+		cp "$f" "$NOBODY_DIR/" && chmod a+rX "$NOBODY_DIR/${f##*/}" || return 1
+	done
+}
+
+# helper_teardown: undo what the helpers left outside Bats' own temporary
+# directories.  It is the default teardown; a file with a teardown of its
+# own calls it from there.
+helper_teardown() {
+	if [ -n "${NOBODY_DIR:-}" ]; then
+		rm -rf "$NOBODY_DIR"
+		NOBODY_DIR=
+	fi
+}
+teardown() { helper_teardown; }
 
 # Count the open fds of a process (for leak checks).
 fd_count() {
@@ -93,3 +141,15 @@ kernel_saw() {
 
 # zeros N: N zero bytes in hex
 zeros() { printf '%0*d' $(($1 * 2)) 0; }
+
+# kv_field KEY TEXT: the number after KEY= in TEXT (a line of key=value
+# counters, as busy-target and target-feeder print them); empty if none.
+kv_field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
+
+# item NAME: "STATUS VALUE" of the item NAME in $output, a check --json
+# object (VALUE empty when null); empty if there is no such item.
+item() { jq -r --arg n "$1" '.items[] | select(.name == $n) | "\(.status) \(.value // "")"' <<<"$output"; }
+
+# item_field NAME KEY: the member KEY (message, fix, ...) of the item NAME
+# in $output, a check --json object.
+item_field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output"; }
