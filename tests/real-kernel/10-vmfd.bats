@@ -37,7 +37,7 @@ rec() { jq -rs --argjson n "$1" ".[\$n] | $2" <<<"$output"; }
 	local json=$output
 	run jq -r '[.legacy_assignment, .probe.step, .probe.errno] | @tsv' <<<"$json"
 	assert_output "$(printf 'kernel lacks support\tKVM_DEASSIGN_PCI_DEVICE\tENOTTY')"
-	# KERNEL-FACTS.md §1: IOMMU 18, ASSIGN_DEV_IRQ 29, PCI_2_3 75 answer 0
+	# docs/kernel.md §5: IOMMU 18, ASSIGN_DEV_IRQ 29, PCI_2_3 75 answer 0
 	run jq -r '[.items[] | select(.name | startswith("cap_")) | "\(.name)=\(.value)"] | join(" ")' \
 		<<<"$json"
 	assert_output 'cap_iommu=0 cap_assign_dev_irq=0 cap_pci_2_3=0 cap_pci_segment=1'
