@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +56,26 @@ int vm_fds_of(pid_t pid, int *fds, int max)
 	return n;
 }
 
-/* Does pid hold our open file, and under which fd? -1 if not. */
+static bool no_kcmp;	/* the kernel answered ENOSYS: built without CHECKPOINT_RESTORE */
+
+bool kcmp_missing(void)
+{
+	return no_kcmp;
+}
+
+/* Does pid hold our open file, and under which fd? -1 if not, or if the
+ * kernel cannot tell (no kcmp): every VM fd looks alike in /proc. */
 static int same_file_fd(pid_t pid, int ours)
 {
 	int fds[MAX_VM_FDS];
 	int n = vm_fds_of(pid, fds, MAX_VM_FDS);
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && !no_kcmp; i++) {
 		if (syscall(SYS_kcmp, getpid(), pid, KCMP_FILE, ours, fds[i]) == 0)
 			return fds[i];
+		if (errno == ENOSYS)
+			no_kcmp = true;
+	}
 	return -1;
 }
 

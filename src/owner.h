@@ -6,6 +6,7 @@
 #ifndef KVM_ASSIGN_OWNER_H
 #define KVM_ASSIGN_OWNER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define MAX_VM_FDS 16
@@ -27,5 +28,9 @@ int vm_fds_of(pid_t pid, int *fds, int max);
  * (kcmp KCMP_FILE), the preferred pid first when it is one of them.
  */
 int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max);
+
+/* True once kcmp answered ENOSYS (a kernel without CONFIG_CHECKPOINT_RESTORE):
+ * then no holder can be proven to hold our VM. */
+bool kcmp_missing(void);
 
 #endif

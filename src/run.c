@@ -401,7 +401,10 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	if (lacks_support(&p->ops[0], v))
 		return v->exit_code;
 	v->exit_code = KA_EXIT_NOT_OWNER;
-	if (n == 0)
+	if (n == 0 && kcmp_missing())
+		snprintf(v->why, sizeof(v->why), "cannot tell which process holds this VM: this kernel has no kcmp (CONFIG_CHECKPOINT_RESTORE is off)%s",
+			 probe_suffix(v, buf, sizeof(buf)));
+	else if (n == 0)
 		snprintf(v->why, sizeof(v->why), "no other process holds this VM, so none can be its creator (KVM accepts VM ioctls only from the process that created the VM)%s",
 			 probe_suffix(v, buf, sizeof(buf)));
 	else
