@@ -290,6 +290,16 @@ IOMMU=1 PCI23=3         # flags: ENABLE_IOMMU, ENABLE_IOMMU|PCI_2_3
 		"sleep:1500 ret=0" "assign:$DEV:$IOMMU ret=0")"
 }
 
+@test "ASSIGN_PCI_DEVICE: no per-VM limit on assigned devices (the kernel keeps a list)" {
+	local args=() i
+	for i in $(seq 1 40); do args+=("assign:$((i << 8)):0:$i:0:$IOMMU"); done
+	run kio -- "${args[@]}" deassign:$((20 << 8)) "assign:$((20 << 8)):0:20:0:$IOMMU"
+	assert_success
+	assert_equal "$(grep -c ' ret=0$' <<<"$output")" 42
+	run grep '^vm ' "$KSTATE"
+	assert_output --partial 'devices=40'
+}
+
 @test "ASSIGN_PCI_DEVICE: the log holds exactly the argument bytes" {
 	run kio -- assign:0x12345:1:0x23:0x45:3
 	assert_success
@@ -320,9 +330,22 @@ IOMMU=1 PCI23=3         # flags: ENABLE_IOMMU, ENABLE_IOMMU|PCI_2_3
 	assert_line "irq:$A:0x800:0 ret=-1 errno=EINVAL"
 }
 
-@test "ASSIGN_DEV_IRQ: INTx without PCI_2_3 EIO; EEXIST; the host half is not rolled back" {
-	run kio -- --irqchip assign:$DEV:$IOMMU irq:$A:0x101:5 irq:$A:0x002:0 irq:$A:0x204:0 irq:$A:0x100:7 irq:$A:0x200:9
+@test "ASSIGN_DEV_IRQ: host INTx without PCI_2_3 works (0) unless the line is shared (EIO)" {
+	run kio -- --irqchip assign:$DEV:$IOMMU irq:$A:0x101:5
+	assert_line "irq:$A:0x101:5 ret=0"
+	run grep '^dev ' "$KSTATE"
+	assert_output --partial 'flags=0x1 intx_mask=0 irq=0x101 guest_irq=5 '
+	run kio --device=0000:01:00.0,shared-intx -- --irqchip assign:$DEV:$IOMMU irq:$A:0x101:5 \
+		deassign:$A assign:$DEV:$PCI23 irq:$A:0x101:5
+	assert_line --index 1 "irq:$A:0x101:5 ret=-1 errno=EIO"
+	assert_line --index 4 "irq:$A:0x101:5 ret=0"      # PCI 2.3 masking: shared is fine
+	# PCI_2_3 dropped for a device that cannot mask INTx: exclusive again, EIO.
+	run kio --device=0000:01:00.0,shared-intx,no-intx-mask -- --irqchip assign:$DEV:$PCI23 irq:$A:0x101:5
 	assert_line "irq:$A:0x101:5 ret=-1 errno=EIO"
+}
+
+@test "ASSIGN_DEV_IRQ: EEXIST for a second half; the host half is not rolled back" {
+	run kio -- --irqchip assign:$DEV:$IOMMU irq:$A:0x002:0 irq:$A:0x204:0 irq:$A:0x100:7 irq:$A:0x200:9
 	assert_line "irq:$A:0x002:0 ret=0"                  # host MSI alone
 	assert_line "irq:$A:0x204:0 ret=-1 errno=EEXIST"    # host already assigned
 	assert_line "irq:$A:0x100:7 ret=0"                  # guest INTx alone
@@ -342,6 +365,38 @@ IOMMU=1 PCI23=3         # flags: ENABLE_IOMMU, ENABLE_IOMMU|PCI_2_3
 	assert_line --index 1 "irq:$A:0x404:0 ret=-1 errno=EINVAL"
 	assert_line --index 4 "irq:$A:0x404:0 ret=-1 errno=EINVAL"     # entries 0 and 0: duplicate
 	assert_line --index 6 "irq:$A:0x404:0 ret=0"
+}
+
+@test "ASSIGN_DEV_IRQ: host MSI-X checks the device's table: a count above it ENOSPC, an entry beyond it EINVAL" {
+	run kio --device=0000:01:00.0,msix=5 -- --irqchip assign:$DEV:$IOMMU msixnr:$A:6 \
+		msixent:$A:0:24 msixent:$A:1:25 msixent:$A:2:26 msixent:$A:3:27 msixent:$A:4:28 msixent:$A:5:29 \
+		irq:$A:0x404:0 msixnr:$A:5
+	assert_line --index 1 "msixnr:$A:6 ret=0"                # accepted: the kernel does not know the table
+	assert_line --index 7 "msixent:$A:5:29 ret=0"
+	assert_line --index 8 "irq:$A:0x404:0 ret=-1 errno=ENOSPC"
+	assert_line --index 9 "msixnr:$A:5 ret=-1 errno=EINVAL"  # the count stays
+	run kio --device=0000:01:00.0,msix=5 -- --irqchip assign:$DEV:$IOMMU msixnr:$A:1 msixent:$A:7:24 \
+		irq:$A:0x404:0 msixent:$A:7:0 msixent:$A:4:24 irq:$A:0x404:0
+	assert_line --index 3 "irq:$A:0x404:0 ret=-1 errno=EINVAL"
+	assert_line --index 6 "irq:$A:0x404:0 ret=0"
+	run "$KVM_SIM" --device=0000:01:00.0,msix=x -- true
+	assert_equal "$status" 2
+}
+
+@test "DEASSIGN_DEV_IRQ: removing host MSI-X frees the table and the count: SET_MSIX_NR again is 0" {
+	run kio -- --irqchip assign:$DEV:$IOMMU msixnr:$A:2 msixent:$A:0:24 msixent:$A:1:25 irq:$A:0x404:0 \
+		msixnr:$A:3 deirq:$A:0x004 msixnr:$A:3 irq:$A:0x004:0 msixent:$A:0:24 msixent:$A:1:25 \
+		msixent:$A:2:26 irq:$A:0x004:0
+	assert_line --index 5 "msixnr:$A:3 ret=-1 errno=EINVAL"   # while host MSI-X is on
+	assert_line --index 6 "deirq:$A:0x004 ret=0"
+	assert_line --index 7 "msixnr:$A:3 ret=0"
+	assert_line --index 8 "irq:$A:0x004:0 ret=-1 errno=EINVAL" # fresh table: entry 0 three times
+	assert_line --index 12 "irq:$A:0x004:0 ret=0"
+	run grep '^dev ' "$KSTATE"
+	assert_output --partial 'irq=0x404 guest_irq=0 msix_nr=3'
+	# Removing only the guest half keeps the count.
+	run kio -- --irqchip assign:$DEV:$IOMMU msixnr:$A:1 msixent:$A:0:24 irq:$A:0x404:0 deirq:$A:0x400 msixnr:$A:1
+	assert_line --index 5 "msixnr:$A:1 ret=-1 errno=EINVAL"
 }
 
 @test "DEASSIGN_DEV_IRQ: unknown ENODEV, no irqchip EINVAL, nothing assigned ENXIO" {

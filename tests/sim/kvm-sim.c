@@ -48,7 +48,6 @@
 #define EXIT_SIM_USAGE 2	/* bad command line */
 #define EXIT_SIM_FAILURE 125	/* the simulator itself failed (as env(1)) */
 
-#define MAX_ADEV 32		/* assigned devices a VM may hold (then ENOMEM) */
 #define MAX_VCPU_ID 1024	/* KVM_MAX_VCPU_ID on the 4.x kernels */
 #define LINGER_MS 2000		/* serve stragglers this long after the command */
 #define TERM_TO_KILL_MS 500	/* SIGTERM, then SIGKILL, to the process group */
@@ -57,9 +56,14 @@
 
 enum mode { MODE_LEGACY, MODE_REMOVED };
 
+/* The largest MSI-X table PCI allows: the default when none is given. */
+#define PCI_MSIX_TABLE_MAX 2048
+
 struct host_dev {
 	unsigned seg, bus, devfn;
 	bool bridge, busy, no_bars, no_intx_mask;
+	bool shared_intx;	/* its INTx line is shared with another device */
+	unsigned msix;		/* entries in its MSI-X table */
 };
 
 struct msix_slot {
@@ -74,6 +78,8 @@ struct adev {
 	uint32_t guest_irq;
 	uint32_t msix_nr;	/* entries_nr as the kernel stored it */
 	bool msix_table;	/* tables allocated (nr was in range) */
+	unsigned msix_size;	/* the device's MSI-X table (host_dev.msix) */
+	bool shared_intx;	/* host_dev.shared_intx */
 	struct msix_slot msix[KVM_MAX_MSIX_PER_DEV];
 };
 
@@ -85,8 +91,8 @@ struct vm {
 	bool irqchip;
 	int nvcpus;
 	uint8_t vcpu_used[MAX_VCPU_ID];
-	int ndev;
-	struct adev dev[MAX_ADEV];
+	int ndev;		/* no limit: the kernel keeps a list */
+	struct adev *dev;
 };
 
 enum obj_kind { OBJ_NONE, OBJ_SYS, OBJ_VM, OBJ_VCPU };
@@ -631,7 +637,8 @@ static const struct host_dev *host_device(unsigned seg, unsigned bus, unsigned d
 	if (opt.ndevs == 0) {
 		if (seg > 0xffff || bus > 0xff || devfn > 0xff)
 			return NULL;
-		any = (struct host_dev){ .seg = seg, .bus = bus, .devfn = devfn };
+		any = (struct host_dev){ .seg = seg, .bus = bus, .devfn = devfn,
+					 .msix = PCI_MSIX_TABLE_MAX };
 		return &any;
 	}
 	for (int i = 0; i < opt.ndevs; i++)
@@ -698,6 +705,8 @@ static bool host_dev_assigned(unsigned seg, unsigned bus, unsigned devfn)
 			return true;
 		vm->alive = false;	/* last fd closed: the kernel destroyed it */
 		vm->ndev = 0;
+		free(vm->dev);
+		vm->dev = NULL;
 	}
 	return false;
 }
@@ -711,8 +720,6 @@ static int assign_pci_device(struct vm *vm, const struct kvm_assigned_pci_dev *a
 		return EINVAL;
 	if (find_adev(vm, a->assigned_dev_id))
 		return EEXIST;
-	if (vm->ndev == MAX_ADEV)
-		return ENOMEM;
 	h = host_device(a->segnr, a->busnr, a->devfn);
 	if (!h)
 		return EINVAL;
@@ -726,8 +733,11 @@ static int assign_pci_device(struct vm *vm, const struct kvm_assigned_pci_dev *a
 		return ENODEV;
 	if (opt.no_intremap && !opt.allow_unsafe)
 		return EPERM;
+	vm->dev = xrealloc(vm->dev, (size_t)(vm->ndev + 1) * sizeof(*vm->dev));
 	d = &vm->dev[vm->ndev++];
 	memset(d, 0, sizeof(*d));
+	d->msix_size = h->msix;
+	d->shared_intx = h->shared_intx;
 	d->id = a->assigned_dev_id;
 	d->seg = a->segnr;
 	d->bus = a->busnr;
@@ -749,14 +759,27 @@ static int deassign_pci_device(struct vm *vm, uint32_t id)
 	return 0;
 }
 
-/* pci_enable_msix refuses a table naming one entry twice. */
-static bool msix_table_valid(const struct adev *d)
+/*
+ * assigned_device_enable_host_msix: pci_enable_msix_exact with the stored
+ * table. A count above the device's table is ENOSPC (checked first); an entry
+ * beyond the table or named twice is EINVAL. Unset slots name entry 0.
+ */
+static int enable_host_msix(const struct adev *d)
 {
-	for (uint32_t i = 0; i < d->msix_nr; i++)
+	if (d->msix_nr == 0 || !d->msix_table)
+		return EINVAL;	/* no count, or a count stored without tables */
+	if (d->msix_size == 0)
+		return EINVAL;	/* no MSI-X capability: pci_msix_vec_count */
+	if (d->msix_nr > d->msix_size)
+		return ENOSPC;
+	for (uint32_t i = 0; i < d->msix_nr; i++) {
+		if (d->msix[i].entry >= d->msix_size)
+			return EINVAL;
 		for (uint32_t j = i + 1; j < d->msix_nr; j++)
 			if (d->msix[i].entry == d->msix[j].entry)
-				return false;
-	return true;
+				return EINVAL;
+	}
+	return 0;
 }
 
 static int assign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq)
@@ -777,16 +800,20 @@ static int assign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq)
 			return EEXIST;
 		switch (host) {
 		case KVM_DEV_IRQ_HOST_INTX:
-			/* Without PCI 2.3 masking the line cannot be shared. */
-			if (!(d->flags & KVM_DEV_ASSIGN_PCI_2_3))
+			/* Without PCI 2.3 masking the line is requested exclusively:
+			 * that fails (EIO) only when another device shares it. */
+			if (!(d->flags & KVM_DEV_ASSIGN_PCI_2_3) && d->shared_intx)
 				return EIO;
 			break;
 		case KVM_DEV_IRQ_HOST_MSI:
 			break;
-		case KVM_DEV_IRQ_HOST_MSIX:
-			if (d->msix_nr == 0 || !d->msix_table || !msix_table_valid(d))
-				return EINVAL;
+		case KVM_DEV_IRQ_HOST_MSIX: {
+			int err = enable_host_msix(d);
+
+			if (err)
+				return err;
 			break;
+		}
 		default:
 			return EINVAL;
 		}
@@ -816,8 +843,16 @@ static int deassign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq)
 	/* The kernel only refuses when nothing at all is assigned. */
 	if (!d->irq_type)
 		return ENXIO;
-	if (irq->flags & KVM_DEV_IRQ_HOST_MASK)
+	if (irq->flags & KVM_DEV_IRQ_HOST_MASK) {
+		/* deassign_host_irq: removing host MSI-X frees the MSI-X tables
+		 * and the count, so SET_MSIX_NR may be given again. */
+		if (d->irq_type & KVM_DEV_IRQ_HOST_MSIX) {
+			d->msix_nr = 0;
+			d->msix_table = false;
+			memset(d->msix, 0, sizeof(d->msix));
+		}
 		d->irq_type &= ~KVM_DEV_IRQ_HOST_MASK;
+	}
 	if (irq->flags & KVM_DEV_IRQ_GUEST_MASK) {
 		d->irq_type &= ~KVM_DEV_IRQ_GUEST_MASK;
 		d->guest_irq = 0;
@@ -916,6 +951,34 @@ static struct vm *new_vm(pid_t tid, pid_t tgid)
 	vms = xrealloc(vms, (size_t)(nvms + 1) * sizeof(*vms));
 	vms[nvms++] = vm;
 	return vm;
+}
+
+/* A copy of a VM's state, to undo a call whose reply never arrived. */
+static struct vm *vm_save(const struct vm *vm)
+{
+	struct vm *c = xcalloc(1, sizeof(*c));
+
+	*c = *vm;
+	c->dev = NULL;
+	if (vm->ndev) {
+		c->dev = xcalloc((size_t)vm->ndev, sizeof(*c->dev));
+		memcpy(c->dev, vm->dev, (size_t)vm->ndev * sizeof(*c->dev));
+	}
+	return c;
+}
+
+static void vm_restore(struct vm *vm, struct vm *saved)
+{
+	free(vm->dev);
+	*vm = *saved;
+	saved->dev = NULL;
+}
+
+static void vm_save_free(struct vm *saved)
+{
+	if (saved)
+		free(saved->dev);
+	free(saved);
 }
 
 static void drop_last_vm(void)
@@ -1028,8 +1091,7 @@ static void handle_ioctl(const struct seccomp_notif *req)
 	} else {
 		struct vm *vm = o.vm;
 
-		saved = xcalloc(1, sizeof(*saved));
-		*saved = *vm;
+		saved = vm_save(vm);
 		switch (cmd) {
 		case KVM_CHECK_EXTENSION:
 			ret = check_extension(arg);
@@ -1092,7 +1154,7 @@ answer:
 			if (r == -ENOENT) {
 				log_line("op=ioctl seq=%lu pid=%d tid=%d comm=%s fd=%d obj=%s ioctl=%s nr=0x%08lx %s ret=lost",
 					 seq, (int)ti.tgid, (int)tid, ti.comm, fd, oname, name ? name : "unknown", cmd, argtext);
-				free(saved);
+				vm_save_free(saved);
 				return;
 			}
 			err = -r;
@@ -1102,13 +1164,13 @@ answer:
 	} else if (!reply(req->id, ret, err, false)) {
 		/* Interrupted before the reply: the call restarts, undo it. */
 		if (saved)
-			*o.vm = *saved;
+			vm_restore(o.vm, saved);
 		log_line("op=ioctl seq=%lu pid=%d tid=%d comm=%s fd=%d obj=%s ioctl=%s nr=0x%08lx %s ret=lost",
 			 seq, (int)ti.tgid, (int)tid, ti.comm, fd, oname, name ? name : "unknown", cmd, argtext);
-		free(saved);
+		vm_save_free(saved);
 		return;
 	}
-	free(saved);
+	vm_save_free(saved);
 	if (err)
 		log_line("op=ioctl seq=%lu pid=%d tid=%d comm=%s fd=%d obj=%s ioctl=%s nr=0x%08lx %s ret=-1 errno=%s%s%s",
 			 seq, (int)ti.tgid, (int)tid, ti.comm, fd, oname, name ? name : "unknown", cmd,
@@ -1483,9 +1545,13 @@ static void usage(FILE *out)
 "  --allow-unsafe-interrupts   as the kvm parameter allow_unsafe_assigned_interrupts\n"
 "  --no-dev-kvm                open(/dev/kvm) fails with ENOENT\n"
 "  --dev-kvm-errno=<errno>     open(/dev/kvm) fails with <errno>\n"
-"  --device=<D:B:S.F>[,bridge][,busy][,no-bars][,no-intx-mask]\n"
+"  --device=<D:B:S.F>[,bridge][,busy][,no-bars][,no-intx-mask][,shared-intx][,msix=N]\n"
 "                              a host PCI device (repeatable; without any, every\n"
-"                              address is a present ordinary endpoint)\n"
+"                              address is a present ordinary endpoint). busy: a\n"
+"                              host driver holds it (EBUSY); shared-intx: its INTx\n"
+"                              line is shared, so host INTx without PCI_2_3 is EIO;\n"
+"                              msix=N: its MSI-X table has N entries (0: no MSI-X;\n"
+"                              default 2048)\n"
 "  --creator-rule=on|off       off: any process may use a VM fd. NOT how any real\n"
 "                              kernel behaves; only to exercise state changes\n"
 "  --fail=<n>:<errno>          the n-th ioctl on a simulated fd (the log's seq) fails\n"
@@ -1512,7 +1578,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 
 static void parse_device(const char *spec)
 {
-	struct host_dev d = { 0 };
+	struct host_dev d = { .msix = PCI_MSIX_TABLE_MAX };
 	unsigned slot, func;
 	char *copy = strdup(spec), *save = NULL, *tok;
 	int n = 0;
@@ -1533,7 +1599,16 @@ static void parse_device(const char *spec)
 			d.no_bars = true;
 		else if (!strcmp(tok, "no-intx-mask"))
 			d.no_intx_mask = true;
-		else
+		else if (!strcmp(tok, "shared-intx"))
+			d.shared_intx = true;
+		else if (!strncmp(tok, "msix=", 5)) {
+			char *end;
+			unsigned long v = strtoul(tok + 5, &end, 10);
+
+			if (!tok[5] || *end || v > PCI_MSIX_TABLE_MAX)
+				usage_error("bad msix= (a table size up to %d): %s", PCI_MSIX_TABLE_MAX, spec);
+			d.msix = (unsigned)v;
+		} else
 			usage_error("unknown --device property: %s", tok);
 	}
 	free(copy);
@@ -1721,6 +1796,7 @@ int main(int argc, char **argv)
 	close(listener);
 	for (int i = 0; i < nvms; i++) {
 		close(vms[i]->creator_mem);
+		free(vms[i]->dev);
 		free(vms[i]);
 	}
 	free(vms);
