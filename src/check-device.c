@@ -23,9 +23,9 @@ static bool device_dir(const struct check_run *c, const char *addr, char *buf, s
 	const char *sysfs;
 
 	if (opts.pacc->method == PCI_ACCESS_DUMP) {
-		if (!*c->sysroot)
+		if (!*c->sys.root)
 			return false;	/* a dump knows config space only */
-		check_path(c, buf, len, "/sys/bus/pci/devices/%s", addr);
+		sysfs_path(&c->sys, buf, len, "/sys/bus/pci/devices/%s", addr);
 		return true;
 	}
 	sysfs = pci_get_param(opts.pacc, "sysfs.path");
@@ -40,7 +40,7 @@ static bool driver_of(const struct check_run *c, const char *addr, char *drv, si
 	if (!device_dir(c, addr, dir, sizeof(dir)))
 		return false;
 	snprintf(path, sizeof(path), "%s/driver", dir);
-	if (!link_name(path, drv, len))
+	if (!readlink_basename(path, drv, len))
 		drv[0] = '\0';
 	return true;
 }
@@ -96,14 +96,14 @@ static void check_group(struct check_run *c)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/iommu_group", dir);
-	if (!link_name(path, group, sizeof(group))) {
+	if (!readlink_basename(path, group, sizeof(group))) {
 		check_add(c, "device", "iommu_group", c->iommu_groups ? CHECK_WARN : CHECK_FAIL, NULL,
 			  c->iommu_groups ? NULL : IOMMU_FIX,
 			  "in no IOMMU group: %s", c->iommu_groups ? "the IOMMU does not cover it"
 			  : "the IOMMU is off, so the device cannot be isolated");
 		return;
 	}
-	d = opendir(check_path(c, path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", group));
+	d = opendir(sysfs_path(&c->sys, path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", group));
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(members);
 

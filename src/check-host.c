@@ -33,8 +33,9 @@ static void check_kernel_version(struct check_run *c)
 	unsigned major = 0, minor = 0;
 	struct utsname u;
 
-	if (*c->sysroot) {
-		if (!read_line(check_path(c, path, sizeof(path), "/proc/sys/kernel/osrelease"), release, sizeof(release))) {
+	if (*c->sys.root) {
+		if (sysfs_read_s(&c->sys, release, sizeof(release), "/proc/sys/kernel/osrelease") != 0) {
+			sysfs_path(&c->sys, path, sizeof(path), "/proc/sys/kernel/osrelease");
 			check_add(c, "kvm", "kernel", CHECK_SKIP, NULL, NULL,
 				  "not in the snapshot (%s)", path);
 			return;
@@ -189,12 +190,11 @@ static void check_dev_kvm(struct check_run *c, const struct probe *p)
 /* The kvm module parameter that let assignment go on without interrupt remapping. */
 static int check_unsafe_interrupts(struct check_run *c, bool remapping)
 {
-	char path[4096], v[16];
+	char v[16];
 	const char *fix = "enable interrupt remapping (firmware, intremap=on); or, accepting that a guest can "
 		"forge interrupts: echo 1 > /sys/module/kvm/parameters/allow_unsafe_assigned_interrupts";
 
-	check_path(c, path, sizeof(path), "/sys/module/kvm/parameters/allow_unsafe_assigned_interrupts");
-	if (!read_line(path, v, sizeof(v))) {
+	if (sysfs_read_s(&c->sys, v, sizeof(v), "/sys/module/kvm/parameters/allow_unsafe_assigned_interrupts") != 0) {
 		check_add(c, "iommu", "allow_unsafe_interrupts", CHECK_SKIP, NULL, NULL,
 			  "no kvm parameter allow_unsafe_assigned_interrupts (kvm not loaded, or no legacy assignment)");
 		return -1;
@@ -235,7 +235,8 @@ static void check_cmdline(struct check_run *c, bool intel, bool amd)
 	bool off = false, on = false;
 	static const char *const words[] = { "intel_iommu", "amd_iommu", "iommu" };
 
-	if (!read_line(check_path(c, path, sizeof(path), "/proc/cmdline"), cmdline, sizeof(cmdline))) {
+	if (sysfs_read_s(&c->sys, cmdline, sizeof(cmdline), "/proc/cmdline") != 0) {
+		sysfs_path(&c->sys, path, sizeof(path), "/proc/cmdline");
 		check_add(c, "iommu", "cmdline", CHECK_SKIP, NULL, NULL, "%s unreadable", path);
 		return;
 	}
@@ -273,7 +274,7 @@ static bool check_intremap(struct check_run *c)
 	FILE *f;
 
 	/* The kernel names remapped irq chips IR-PCI-MSI, IR-IO-APIC, ... */
-	f = fopen(check_path(c, path, sizeof(path), "/proc/interrupts"), "re");
+	f = fopen(sysfs_path(&c->sys, path, sizeof(path), "/proc/interrupts"), "re");
 	if (f) {
 		while (!ir_chip && fgets(line, sizeof(line), f))
 			ir_chip = strstr(line, " IR-") != NULL;
@@ -282,7 +283,7 @@ static bool check_intremap(struct check_run *c)
 	for (int i = 0; i < 8 && !ir_capable; i++) {
 		unsigned long long ecap;
 
-		if (read_line(check_path(c, path, sizeof(path), "/sys/class/iommu/dmar%d/intel-iommu/ecap", i), v, sizeof(v)) &&
+		if (sysfs_read_s(&c->sys, v, sizeof(v), "/sys/class/iommu/dmar%d/intel-iommu/ecap", i) == 0 &&
 		    sscanf(v, "%llx", &ecap) == 1)
 			ir_capable = ecap & DMAR_ECAP_IR;
 	}
@@ -307,11 +308,11 @@ static void check_iommu(struct check_run *c)
 	bool intel, amd;
 	int n, groups;
 
-	check_path(c, path, sizeof(path), "/sys/firmware/acpi/tables/DMAR");
+	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables/DMAR");
 	intel = access(path, F_OK) == 0;
-	check_path(c, path, sizeof(path), "/sys/firmware/acpi/tables/IVRS");
+	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables/IVRS");
 	amd = access(path, F_OK) == 0;
-	check_path(c, path, sizeof(path), "/sys/firmware/acpi/tables");
+	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables");
 	if (intel || amd)
 		check_add(c, "iommu", "acpi_table", CHECK_OK, intel ? "DMAR" : "IVRS", NULL,
 			  "the firmware describes an IOMMU (ACPI %s: %s)", intel ? "DMAR" : "IVRS", intel ? "Intel VT-d" : "AMD-Vi");
@@ -321,14 +322,14 @@ static void check_iommu(struct check_run *c)
 		check_add(c, "iommu", "acpi_table", CHECK_FAIL, "", "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup",
 			  "no ACPI DMAR or IVRS table: the firmware reports no IOMMU");
 
-	n = dir_entries(check_path(c, path, sizeof(path), "/sys/class/iommu"));
+	n = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/class/iommu"));
 	if (n > 0)
 		check_add(c, "iommu", "class_iommu", CHECK_OK, NULL, NULL, "%d IOMMU unit%s in /sys/class/iommu", n, n == 1 ? "" : "s");
 	else
 		check_add(c, "iommu", "class_iommu", CHECK_FAIL, NULL, IOMMU_CMDLINE_FIX,
 			  "%s: no IOMMU driver is active", n < 0 ? "no /sys/class/iommu" : "/sys/class/iommu is empty");
 
-	groups = dir_entries(check_path(c, path, sizeof(path), "/sys/kernel/iommu_groups"));
+	groups = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/kernel/iommu_groups"));
 	c->iommu_groups = groups > 0;
 	if (groups > 0)
 		check_add(c, "iommu", "iommu_groups", CHECK_OK, NULL, NULL, "%d IOMMU group%s", groups, groups == 1 ? "" : "s");
@@ -346,14 +347,14 @@ static void check_vfio(struct check_run *c)
 {
 	char path[4096];
 
-	c->vfio_module = dir_entries(check_path(c, path, sizeof(path), "/sys/module/vfio_pci")) >= 0 ||
-		dir_entries(check_path(c, path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci")) >= 0;
+	c->vfio_module = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/module/vfio_pci")) >= 0 ||
+		dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci")) >= 0;
 	if (c->vfio_module)
 		check_add(c, "vfio", "vfio_pci", CHECK_OK, "loaded", NULL, "the vfio-pci driver is loaded");
 	else
 		check_add(c, "vfio", "vfio_pci", CHECK_WARN, "absent", VFIO_FIX,
 			  "vfio-pci is not loaded (needed only for VFIO, the way forward)");
-	c->vfio_dev = access(check_path(c, path, sizeof(path), "/dev/vfio/vfio"), F_OK) == 0;
+	c->vfio_dev = access(sysfs_path(&c->sys, path, sizeof(path), "/dev/vfio/vfio"), F_OK) == 0;
 	if (c->vfio_dev)
 		check_add(c, "vfio", "dev_vfio", CHECK_OK, "present", NULL, "/dev/vfio/vfio is present");
 	else
@@ -369,8 +370,8 @@ static void check_memlock(struct check_run *c)
 	struct rlimit rl;
 	FILE *f;
 
-	if (*c->sysroot) {
-		f = fopen(check_path(c, path, sizeof(path), "/proc/self/limits"), "re");
+	if (*c->sys.root) {
+		f = fopen(sysfs_path(&c->sys, path, sizeof(path), "/proc/self/limits"), "re");
 		while (f && fgets(line, sizeof(line), f)) {
 			if (strncmp(line, "Max locked memory", 17))
 				continue;

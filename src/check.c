@@ -3,9 +3,7 @@
  * check.c - the check command: diagnose the host (and a device) for legacy
  * assignment, item by item with the fix, and a verdict in the exit status.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +36,6 @@ static const char *const status_word[] = { "OK", "WARN", "FAIL", "SKIP" };
 static const char *const status_json[] = { "ok", "warn", "fail", "skip" };
 static const char *const status_colour[] = { "\033[32m", "\033[33m", "\033[1;31m", "\033[2m" };
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	char *s;
-
-	if (vasprintf(&s, fmt, ap) < 0) {
-		err_msg("out of memory");
-		exit(KA_EXIT_REFUSED);
-	}
-	return s;
-}
-
-static char *xstrdup_or_null(const char *s)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d) {
-		err_msg("out of memory");
-		exit(KA_EXIT_REFUSED);
-	}
-	return d;
-}
-
 void check_add(struct check_run *c, const char *section, const char *name,
 	       enum check_status st, const char *value, const char *fix, const char *fmt, ...)
 {
@@ -71,77 +44,17 @@ void check_add(struct check_run *c, const char *section, const char *name,
 
 	if (c->n == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 32;
-		c->items = realloc(c->items, c->cap * sizeof(*c->items));
-		if (!c->items) {
-			err_msg("out of memory");
-			exit(KA_EXIT_REFUSED);
-		}
+		c->items = xrealloc(c->items, c->cap * sizeof(*c->items));
 	}
 	it = &c->items[c->n++];
 	it->section = section;
 	snprintf(it->name, sizeof(it->name), "%s", name);
 	it->status = st;
-	it->value = xstrdup_or_null(value);
-	it->fix = xstrdup_or_null(fix);
+	it->value = xstrdup(value);
+	it->fix = xstrdup(fix);
 	va_start(ap, fmt);
-	it->message = vformat(fmt, ap);
+	it->message = xvasprintf(fmt, ap);
 	va_end(ap);
-}
-
-const char *check_path(const struct check_run *c, char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = (size_t)snprintf(buf, len, "%s", c->sysroot);
-	va_list ap;
-
-	if (n < len) {
-		va_start(ap, fmt);
-		vsnprintf(buf + n, len - n, fmt, ap);
-		va_end(ap);
-	}
-	return buf;
-}
-
-bool read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
-bool link_name(const char *path, char *buf, size_t len)
-{
-	char target[4096];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	const char *base;
-
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	snprintf(buf, len, "%s", base ? base + 1 : target);
-	return true;
-}
-
-int dir_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* Point libpci at the snapshot unless the user chose its sysfs or method. */
@@ -242,7 +155,7 @@ static void print_json(const struct check_run *c, const struct verdict *v)
 	json_str(&j, "legacy_assignment", !pr ? "not checked" : pr->result == PROBE_SUPPORTED ? "supported"
 		 : pr->result == PROBE_UNSUPPORTED ? "kernel lacks support" : "unknown");
 	json_str(&j, "message", v->message);
-	json_str(&j, "sysroot", *c->sysroot ? c->sysroot : NULL);
+	json_str(&j, "sysroot", *c->sys.root ? c->sys.root : NULL);
 	json_str(&j, "device", c->device_given ? c->device : NULL);
 	json_open_array(&j, "items");
 	for (size_t i = 0; i < c->n; i++) {
@@ -302,7 +215,7 @@ int cmd_check(int argc, const char **argv)
 	const char *args[1] = { NULL };
 	char *sysroot = NULL, why[256];
 	int probe = 0, rc;
-	struct check_run c = { .sysroot = "" };
+	struct check_run c = { 0 };
 	struct pci_addr addr;
 	struct verdict v;
 	poptContext con;
@@ -329,13 +242,14 @@ int cmd_check(int argc, const char **argv)
 			rc = usage_err("check", "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
 			goto out;
 		}
-		if (strcmp(sysroot, "/") != 0)
-			c.sysroot = sysroot;
-		pci_use_sysroot(c.sysroot);
+		sysfs_init(&c.sys, sysroot);
+		pci_use_sysroot(c.sys.root);
 	} else if (probe) {
 		rc = usage_err("check", "--probe goes with --sysroot (without it, /dev/kvm is always probed)");
 		goto out;
 	}
+	if (!sysroot)
+		sysfs_init(&c.sys, NULL);
 	c.probe = !sysroot || probe;
 	if (args[0] && !device_parse(args[0], &addr, why, sizeof(why))) {
 		rc = usage_err("check", "%s", why);

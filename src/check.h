@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "probe.h"
+#include "sysfs.h"
 
 enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
 
@@ -24,7 +25,7 @@ struct check_item {
 };
 
 struct check_run {
-	const char *sysroot;		/* "" for the running system */
+	struct sysfs_ctx sys;		/* --sysroot: sys.root is "" for the running system */
 	bool probe;			/* open /dev/kvm and probe (never for a plain snapshot) */
 	struct check_item *items;
 	size_t n, cap;
@@ -44,16 +45,6 @@ struct check_run {
 void check_add(struct check_run *c, const char *section, const char *name,
 	       enum check_status st, const char *value, const char *fix,
 	       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-/* DIR/path for --sysroot=DIR (path as is without it) into buf. */
-const char *check_path(const struct check_run *c, char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* The first line of a small file, without its newline; false if unreadable. */
-bool read_line(const char *path, char *buf, size_t len);
-/* The last component of a symlink's target ("e1000e" for .../drivers/e1000e). */
-bool link_name(const char *path, char *buf, size_t len);
-/* Number of entries in a directory, not counting . and ..; -1 if absent. */
-int dir_entries(const char *path);
 
 void check_host(struct check_run *c);
 void check_device(struct check_run *c, const struct pci_addr *a);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * util.h - messages in kvm-assign's one-line form, number parsing and
- * errno names shared by every subcommand.
+ * util.h - what every file may use, as util-linux's c.h: one-line messages,
+ * ARRAY_SIZE, allocators with one out-of-memory path, small-file readers.
  */
 #ifndef KVM_ASSIGN_UTIL_H
 #define KVM_ASSIGN_UTIL_H
@@ -26,6 +26,22 @@ bool parse_u32(const char *s, uint32_t max, uint32_t *out);
 /* "ENOTTY", or "E<n>" for an errno without a name. */
 const char *errno_name(int err);
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The one out-of-memory path: say so and exit 1. */
+void __attribute__((noreturn)) oom(void);
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);		/* NULL stays NULL */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Small-file readers (sysfs attributes, /proc lines).  errno tells why on failure. */
+/* The first line of a file, without its newline; false if unreadable. */
+bool read_line(const char *path, char *buf, size_t len);
+/* The last component of a symlink's target ("e1000e" for .../drivers/e1000e). */
+bool readlink_basename(const char *path, char *buf, size_t len);
+/* Number of entries in a directory, not counting . and ..; -1 if absent. */
+int dir_entries(const char *path);
 
 #endif
