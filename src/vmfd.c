@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,7 +155,7 @@ static int check_greeting(const char *line, const char *source)
 {
 	size_t mlen = strlen(HANDOFF_MAGIC);
 	char shown[40];
-	char *end;
+	size_t digits;
 	long version;
 
 	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(line, "\n"), line);
@@ -165,17 +166,170 @@ static int check_greeting(const char *line, const char *source)
 		err_msg("%s: not a kvm-assign hand-off (the peer said '%s'): see docs/handoff.md", source, shown);
 		return KA_EXIT_VMFD;
 	}
-	version = strtol(line + mlen, &end, 10);
-	if (end == line + mlen || *end != '\n') {
+	/* Exactly a decimal number: no sign, space or leading zero (strtol takes them). */
+	digits = strspn(line + mlen, "0123456789");
+	if (digits == 0 || digits > 9 || line[mlen + digits] != '\n' ||
+	    (digits > 1 && line[mlen] == '0')) {
 		err_msg("%s: malformed hand-off greeting '%s'", source, shown);
 		return KA_EXIT_VMFD;
 	}
+	version = strtol(line + mlen, NULL, 10);
 	if (version != HANDOFF_VERSION) {
 		err_msg("%s: hand-off version %ld is not supported (kvm-assign speaks version %d)",
 			source, version, HANDOFF_VERSION);
 		return KA_EXIT_VMFD;
 	}
 	return 0;
+}
+
+/* Replace what would break a one-line message (a link's target is anyone's). */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* The message for a socket that could not be reached (open or connect). */
+static int connect_error(const char *source, int e)
+{
+	if (e == EACCES || e == EPERM) {
+		err_msg("%s: cannot connect: %s: run as the VMM's user or root", source, strerror(e));
+		return KA_EXIT_PERMISSION;
+	}
+	err_msg("%s: cannot connect: %s%s", source, strerror(e),
+		e == ENOENT || e == ECONNREFUSED ? ": is the VMM running and serving its VM fd there?" : "");
+	return KA_EXIT_VMFD;
+}
+
+/* May a directory hold the socket: can no one but root and us change its entries? */
+static int check_dir(const struct stat *st, const char *dir, const char *source)
+{
+	uid_t me = geteuid();
+
+	if (st->st_uid != 0 && st->st_uid != me) {
+		err_msg("%s: %s is owned by uid %u, neither root nor uid %u: another user could replace the socket; move it to a directory only its owner can write",
+			source, dir, (unsigned)st->st_uid, (unsigned)me);
+		return KA_EXIT_VMFD;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
+		err_msg("%s: %s is writable by others (mode %04o) and not sticky: another user could replace the socket; move it to a directory only its owner can write",
+			source, dir, (unsigned)(st->st_mode & 07777));
+		return KA_EXIT_VMFD;
+	}
+	return 0;
+}
+
+/*
+ * Open the socket file of PATH (O_PATH), refusing a path another user could
+ * point at a different VMM: a symbolic link in any component, or a directory
+ * on the way that someone but root and us may write (a sticky one, as /tmp,
+ * is fine when root's or ours: others cannot rename or remove our entries;
+ * a socket they made there fails SO_PEERCRED, and a hard link of theirs to
+ * another VMM's socket shows as a second link).
+ *
+ * Races: the path is walked from / one component at a time with
+ * openat(O_PATH|O_NOFOLLOW), so no link is ever followed, and each directory
+ * is checked by fstat on the fd we hold, not by name. The caller connects to
+ * /proc/self/fd/N of the returned fd, which reaches exactly the socket inode
+ * checked here, whatever is renamed or replaced meanwhile. (Linux 2.6.39 has
+ * all of this; openat2's RESOLVE_NO_SYMLINKS would need 5.6.)
+ */
+static int open_socket_path(const char *path, const char *source, int *out)
+{
+	char full[PATH_MAX], shown[PATH_MAX], name[NAME_MAX + 1];
+	struct stat st, parent;
+	const char *p;
+	int cur, fd, rc = 0;
+
+	*out = -1;
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			err_msg("%s: cannot learn the current directory: %s", source, strerror(errno));
+			return KA_EXIT_VMFD;
+		}
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", cwd, path) >= sizeof(full))
+			return connect_error(source, ENAMETOOLONG);
+		path = full;
+	}
+	cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0 || fstat(cur, &st) < 0) {
+		rc = connect_error(source, errno);
+		goto out;
+	}
+	parent = st;
+	strcpy(shown, "/");
+	for (p = path;;) {
+		size_t len;
+
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len > NAME_MAX) {
+			rc = connect_error(source, ENAMETOOLONG);
+			goto out;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			err_msg("%s: the path has a '..' component: give the socket's path without it", source);
+			rc = KA_EXIT_VMFD;
+			goto out;
+		}
+		/* Going into a directory: it must be one, and a safe one. */
+		if (!S_ISDIR(st.st_mode)) {
+			rc = connect_error(source, ENOTDIR);
+			goto out;
+		}
+		rc = check_dir(&st, shown, source);
+		if (rc)
+			goto out;
+		parent = st;
+		fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			rc = connect_error(source, errno);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "%s%s",
+			 strcmp(shown, "/") ? "/" : "", name);
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(cur, name, target, sizeof(target) - 1);
+
+			target[n < 0 ? 0 : n] = '\0';
+			printable(target);
+			err_msg("%s: %s is a symbolic link (to %s): refusing to follow it", source, shown, target);
+			close(fd);
+			rc = KA_EXIT_VMFD;
+			goto out;
+		}
+		close(cur);
+		cur = fd;
+	}
+	/*
+	 * A second name for the socket in a directory others may write (sticky)
+	 * could be another user's hard link to a different VMM's socket.
+	 */
+	if (S_ISSOCK(st.st_mode) && st.st_nlink > 1 && (parent.st_mode & (S_IWGRP | S_IWOTH))) {
+		err_msg("%s: %s has %lu hard links and its directory is writable by others: one may be another user's link to a different VMM's socket; move it to a directory only its owner can write",
+			source, shown, (unsigned long)st.st_nlink);
+		rc = KA_EXIT_VMFD;
+		goto out;
+	}
+	*out = cur;
+	return 0;
+out:
+	if (cur >= 0)
+		close(cur);
+	return rc;
 }
 
 int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
@@ -186,34 +340,36 @@ int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
 	struct timespec deadline;
 	char line[64];
 	int fds[MAX_FDS];
-	int nfds = 0, sock, rc;
+	int nfds = 0, sock, pathfd, rc;
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 	snprintf(out->source, sizeof(out->source), "socket %s", path);
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return usage_err(NULL, "socket '%s': path too long (at most %zu bytes)", path, sizeof(addr.sun_path) - 1);
-	memcpy(addr.sun_path, path, strlen(path) + 1);
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_s;
 
+	/* Connect to the very inode open_socket_path checked (see there). */
+	rc = open_socket_path(path, out->source, &pathfd);
+	if (rc)
+		return rc;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", pathfd);
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0) {
 		err_msg("%s: %s", out->source, strerror(errno));
+		close(pathfd);
 		return KA_EXIT_VMFD;
 	}
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int e = errno;
+
 		close(sock);
-		if (e == EACCES || e == EPERM) {
-			err_msg("%s: cannot connect: %s: run as the VMM's user or root", out->source, strerror(e));
-			return KA_EXIT_PERMISSION;
-		}
-		err_msg("%s: cannot connect: %s%s", out->source, strerror(e),
-			e == ENOENT || e == ECONNREFUSED ? ": is the VMM running and serving its VM fd there?" : "");
-		return KA_EXIT_VMFD;
+		close(pathfd);
+		return connect_error(out->source, e);
 	}
+	close(pathfd);
 	/* Only root or ourselves may hand us a fd we will act on. */
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		err_msg("%s: cannot learn the peer's credentials: %s", out->source, strerror(errno));

@@ -37,7 +37,7 @@ static const char *const send_names[] = {
 };
 
 static struct {
-	const char *socket_path, *ready_file;
+	const char *socket_path, *ready_file, *greeting;
 	int exec_fd;
 	bool irqchip, print_vm_fd;
 	int vcpus;
@@ -78,6 +78,7 @@ static void usage(FILE *out, int code)
 "  --uid=<uid>            after creating the VM, become <uid> before listening\n"
 "  --send=<mode>          vm (default), sysfd, vcpu, none, two, many, memfd,\n"
 "                         badversion, short, stall: what each client receives\n"
+"  --greeting=<text>      with --send=vm: greet with <text> and a newline\n"
 "  --print-vm-fd          print \"vmfd <n>\" on stdout (after \"ready\")\n"
 "  -h, --help             show this help\n", out);
 	exit(code);
@@ -120,7 +121,14 @@ static void serve_client(int conn)
 
 	switch (opt.send) {
 	case SEND_VM:
-		r = kvm_handoff_send(conn, vmfd);
+		if (opt.greeting) {
+			char line[256];
+			int n = snprintf(line, sizeof(line), "%s\n", opt.greeting);
+
+			r = send_raw(conn, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1, &vmfd, 1);
+		} else {
+			r = kvm_handoff_send(conn, vmfd);
+		}
 		break;
 	case SEND_SYSFD:
 		r = kvm_handoff_send(conn, sysfd);
@@ -304,7 +312,7 @@ static long number(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	enum { O_SOCKET = 256, O_READY, O_EXEC_FD, O_IRQCHIP, O_VCPUS, O_UID, O_SEND, O_PRINT };
+	enum { O_SOCKET = 256, O_READY, O_EXEC_FD, O_IRQCHIP, O_VCPUS, O_UID, O_SEND, O_PRINT, O_GREETING };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "ready-file", required_argument, NULL, O_READY },
@@ -314,6 +322,7 @@ int main(int argc, char **argv)
 		{ "uid", required_argument, NULL, O_UID },
 		{ "send", required_argument, NULL, O_SEND },
 		{ "print-vm-fd", no_argument, NULL, O_PRINT },
+		{ "greeting", required_argument, NULL, O_GREETING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -355,6 +364,9 @@ int main(int argc, char **argv)
 		}
 		case O_PRINT:
 			opt.print_vm_fd = true;
+			break;
+		case O_GREETING:
+			opt.greeting = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
