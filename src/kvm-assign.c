@@ -16,7 +16,7 @@
 #include "kvm-assign.h"
 #include "util.h"
 
-struct global_opts opts = { .fd = -1, .vm_fd = -1, .timeout_s = 5, .via = VIA_AUTO };
+struct global_opts opts = { .fd = -1, .vm_fd = -1, .timeout_s = 5, .via = VIA_AUTO, .owner = -1 };
 
 static const char *current_command;
 static char *socket_path_copy;	/* popt's argument does not outlive its context */	/* for "Try 'kvm-assign CMD --help'" */
@@ -28,6 +28,8 @@ static const struct subcommand commands[] = {
 	{ "msix",      cmd_msix,      "set up a device's MSI-X entries" },
 	{ "intx-mask", cmd_intx_mask, "mask or unmask a device's INTx" },
 	{ "check",     cmd_check,     "diagnose this host and a device for legacy assignment" },
+	{ "detach",    cmd_detach,    "take a device from its host driver to pci-stub or vfio-pci" },
+	{ "reattach",  cmd_reattach,  "give a detached device back to its host driver" },
 };
 
 #define GLOBAL_HELP \
@@ -38,6 +40,8 @@ static const struct subcommand commands[] = {
 	"     --vm-fd=<n>           with --pid: which of its VM fds\n" \
 	"     --via=<where>         where ioctls run: auto, self or owner (the VMM)\n" \
 	"     --timeout=<seconds>   hand-off and in-VMM time limit (default 5)\n" \
+	"     --owner=<uid>         also act on a VMM run by <uid> (by default only\n" \
+	"                             one run by root, you or the socket's peer)\n" \
 	" -n, --dry-run             print the ioctls and their bytes, issue nothing\n" \
 	" -j, --json                one JSON object per ioctl on stdout\n" \
 	" -v, --verbose             report every ioctl and where it ran\n" \
@@ -62,7 +66,7 @@ static void usage(void)
 	      "For more details see kvm-assign(8).\n", stdout);
 }
 
-enum { OPT_SOCKET = 0x100, OPT_FD, OPT_PID, OPT_VM_FD, OPT_VIA, OPT_TIMEOUT, OPT_PCI_ACCESS, OPT_PCI_PARAM };
+enum { OPT_SOCKET = 0x100, OPT_FD, OPT_PID, OPT_VM_FD, OPT_VIA, OPT_TIMEOUT, OPT_OWNER, OPT_PCI_ACCESS, OPT_PCI_PARAM };
 
 /* Global options are valid before and after the command: one callback. */
 static void global_cb(poptContext con, enum poptCallbackReason reason,
@@ -111,6 +115,11 @@ static void global_cb(poptContext con, enum poptCallbackReason reason,
 			exit(usage_err(current_command, "--timeout: '%s' is not a number of seconds from 1 to 3600", arg));
 		opts.timeout_s = (int)v;
 		break;
+	case OPT_OWNER:
+		if (!parse_u32(arg, INT32_MAX, &v))
+			exit(usage_err(current_command, "--owner: '%s' is not a user id", arg));
+		opts.owner = (long)v;
+		break;
 	case OPT_PCI_ACCESS:
 		if (!pci_access_set_method(opts.pacc, arg))
 			exit(usage_err(current_command, "--pci-access: unknown libpci method '%s' (lspci -A help lists them)", arg));
@@ -130,6 +139,7 @@ struct poptOption global_options[] = {
 	{ "vm-fd", '\0', POPT_ARG_STRING, NULL, OPT_VM_FD, "which VM fd of --pid", "N" },
 	{ "via", '\0', POPT_ARG_STRING, NULL, OPT_VIA, "where ioctls run", "auto|self|owner" },
 	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT, "hand-off timeout", "SECONDS" },
+	{ "owner", '\0', POPT_ARG_STRING, NULL, OPT_OWNER, "a VMM's uid to act for", "UID" },
 	{ "dry-run", 'n', POPT_ARG_VAL, &opts.dry_run, 1, "issue nothing", NULL },
 	{ "json", 'j', POPT_ARG_VAL, &opts.json, 1, "JSON output", NULL },
 	{ "verbose", 'v', POPT_ARG_VAL, &opts.verbose, 1, "verbose", NULL },

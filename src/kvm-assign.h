@@ -24,6 +24,7 @@ struct global_opts {
 	int verbose;
 	int quiet;
 	int timeout_s;			/* hand-off timeout */
+	long owner;			/* --owner: a VMM's uid to act for, -1 none */
 	struct pci_access *pacc;	/* allocated before parsing: -A and -O go here */
 };
 
@@ -56,5 +57,7 @@ int cmd_intx_mask(int argc, const char **argv);
 int cmd_irq(int argc, const char **argv);
 int cmd_msix(int argc, const char **argv);
 int cmd_check(int argc, const char **argv);
+int cmd_detach(int argc, const char **argv);
+int cmd_reattach(int argc, const char **argv);
 
 #endif

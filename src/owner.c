@@ -15,6 +15,7 @@
 #include <linux/kcmp.h>
 
 #include "owner.h"
+#include "procinfo.h"
 
 static int is_vm_link(pid_t pid, const char *fdname)
 {
@@ -26,7 +27,7 @@ static int is_vm_link(pid_t pid, const char *fdname)
 	if (n < 0)
 		return 0;
 	link[n] = '\0';
-	return strcmp(link, "anon_inode:kvm-vm") == 0;
+	return strcmp(link, VM_FD_LINK) == 0;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -87,7 +88,7 @@ int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max)
 	pid_t self = getpid();
 
 	if (preferred > 0 && preferred != self && (fd = same_file_fd(preferred, ours)) >= 0)
-		out[n++] = (struct vm_holder){ preferred, fd };
+		out[n++] = (struct vm_holder){ preferred, fd, proc_start_time(preferred) };
 	d = opendir("/proc");
 	if (!d)
 		return n;
@@ -99,7 +100,7 @@ int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max)
 			continue;
 		fd = same_file_fd((pid_t)pid, ours);
 		if (fd >= 0)
-			out[n++] = (struct vm_holder){ (pid_t)pid, fd };
+			out[n++] = (struct vm_holder){ (pid_t)pid, fd, proc_start_time((pid_t)pid) };
 	}
 	closedir(d);
 	return n;

@@ -10,11 +10,14 @@
 #include <sys/types.h>
 
 #define MAX_VM_FDS 16
+/* What /proc/PID/fd/N links to for a VM made by KVM_CREATE_VM. */
+#define VM_FD_LINK "anon_inode:kvm-vm"
 #define MAX_CANDIDATES 32
 
 struct vm_holder {
 	pid_t pid;
 	int fd;			/* the VM fd's number in that process */
+	unsigned long long start_time;	/* when it was found: proc_start_time() */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "exitcodes.h"
 #include "explain.h"
@@ -29,7 +30,8 @@ struct verdict {
 	struct probe probe;
 	int probed;
 	pid_t ran_in;		/* 0: this process; else the VMM's pid */
-	int ran_fd;		/* the VM fd's number in ran_in */
+	struct inject_target ran_target;	/* how the VMM was proven to be ran_in */
+	uid_t owners[4];	/* whose VMM kvm-assign acts on: see allowed_owners() */
 	struct inject_report rep;
 };
 
@@ -162,7 +164,7 @@ static int vm_holds_id(const struct vmfd *vm, const struct verdict *v, uint32_t 
 		struct inject_report rep;
 		char why[256];
 
-		if (inject_ioctls(v->ran_in, v->ran_fd, &call, 1, opts.timeout_s * 1000, &rep, why, sizeof(why)) < 0)
+		if (inject_ioctls(&v->ran_target, &call, 1, opts.timeout_s * 1000, &rep, why, sizeof(why)) < 0)
 			return -1;
 		ret = call.ret;
 		err = call.err;
@@ -312,15 +314,39 @@ static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
 /* Outcomes of running the plan inside a VMM. */
 enum owner_result { OWNER_RAN, OWNER_NOT_FOUND, OWNER_FAILED };
 
+/* The owners of a VMM kvm-assign acts for without being told: root, the
+ * caller, the socket's peer; --owner adds one. */
+static size_t allowed_owners(const struct vmfd *vm, uid_t *uids)
+{
+	size_t n = 0;
+
+	uids[n++] = 0;
+	uids[n++] = getuid();
+	if (vm->peer_pid > 0)
+		uids[n++] = vm->peer_uid;
+	if (opts.owner >= 0)
+		uids[n++] = (uid_t)opts.owner;
+	return n;
+}
+
 /*
  * Run every op inside one holder of the VM, in one stop, behind a harmless
  * KVM_CHECK_EXTENSION that proves the holder is the creator (EIO otherwise).
+ * The holder must still be the process found: the same start time and,
+ * when we hold the VM too, the same open file (inject.c proves it).
  */
-static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, struct verdict *v,
-				    char *why, size_t whylen)
+static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holder *h, struct plan *p,
+				    struct verdict *v, char *why, size_t whylen)
 {
 	struct inject_call *calls = xcalloc(p->n + 1, sizeof(*calls));
 	enum owner_result res = OWNER_RAN;
+	struct inject_target *tg = &v->ran_target;
+
+	*tg = (struct inject_target){
+		.pid = h->pid, .fd = h->fd, .start_time = h->start_time,
+		.same_file = vm->fd, .fd_link = VM_FD_LINK, .uids = v->owners,
+	};
+	tg->nuids = allowed_owners(vm, v->owners);
 
 	calls[0].request = KVM_CHECK_EXTENSION;
 	calls[0].intarg = KVM_CAP_IOMMU;
@@ -329,7 +355,7 @@ static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, s
 		calls[i + 1].arg = &p->ops[i].arg;
 		calls[i + 1].len = p->ops[i].io->size;
 	}
-	if (inject_ioctls(h->pid, h->fd, calls, p->n + 1, opts.timeout_s * 1000, &v->rep, why, whylen) < 0) {
+	if (inject_ioctls(tg, calls, p->n + 1, opts.timeout_s * 1000, &v->rep, why, whylen) < 0) {
 		v->exit_code = errno == EPERM || errno == EACCES ? KA_EXIT_PERMISSION : KA_EXIT_NOT_OWNER;
 		res = OWNER_FAILED;
 	} else if (calls[0].ret < 0 && calls[0].err == EIO) {
@@ -341,7 +367,6 @@ static enum owner_result try_holder(const struct vm_holder *h, struct plan *p, s
 		res = OWNER_FAILED;
 	} else {
 		v->ran_in = h->pid;
-		v->ran_fd = h->fd;
 		for (size_t i = 0; i < p->n; i++) {
 			p->ops[i].done = calls[i + 1].err != ECANCELED;
 			p->ops[i].ret = calls[i + 1].ret;
@@ -361,7 +386,7 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	int n;
 
 	if (vm->holder_pid) {
-		holders[0] = (struct vm_holder){ vm->holder_pid, vm->holder_fd };
+		holders[0] = (struct vm_holder){ vm->holder_pid, vm->holder_fd, vm->holder_start };
 		n = 1;
 	} else if (vm->peer_pid > 0 && vm_fds_of(vm->peer_pid, holders_fds, MAX_VM_FDS) < 0 &&
 		   (errno == EACCES || errno == EPERM)) {
@@ -380,7 +405,7 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	}
 	for (int i = 0; i < n; i++) {
 		why[0] = '\0';
-		switch (try_holder(&holders[i], p, v, why, sizeof(why))) {
+		switch (try_holder(vm, &holders[i], p, v, why, sizeof(why))) {
 		case OWNER_RAN:
 			return 0;
 		case OWNER_FAILED:

@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "kvm-assign.h"
 #include "owner.h"
+#include "procinfo.h"
 #include "util.h"
 #include "vmfd.h"
 
@@ -46,7 +47,7 @@ static int check_is_vm(int fd, const char *source)
 		err_msg("%s: cannot inspect the fd: %s", source, strerror(errno));
 		return KA_EXIT_VMFD;
 	}
-	if (strcmp(link, "anon_inode:kvm-vm") != 0) {
+	if (strcmp(link, VM_FD_LINK) != 0) {
 		err_msg("%s: not a KVM VM fd (it is %s): hand over the fd KVM_CREATE_VM returned", source, link);
 		return KA_EXIT_VMFD;
 	}
@@ -412,6 +413,8 @@ int vmfd_from_pid(pid_t pid, int choice, struct vmfd *out)
 {
 	int fds[MAX_VM_FDS], n;
 	char list[96] = "";
+	/* before its fds: a pid reused after this shows at attach (inject.c) */
+	unsigned long long start = proc_start_time(pid);
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
@@ -446,6 +449,7 @@ int vmfd_from_pid(pid_t pid, int choice, struct vmfd *out)
 found:
 	out->holder_pid = pid;
 	out->holder_fd = choice;
+	out->holder_start = start;
 	return 0;
 }
 

@@ -15,6 +15,7 @@ struct vmfd {
 	uid_t peer_uid;
 	pid_t holder_pid;	/* --pid: the VMM, and its VM fd's number there */
 	int holder_fd;
+	unsigned long long holder_start;	/* its start time when it was found */
 	char source[160];	/* "socket /run/vmm.sock" or "fd 5", for messages */
 };
 

@@ -52,6 +52,8 @@ int main(int argc, char **argv)
 		usage();
 	pid = (pid_t)atoi(argv[optind]);
 	fd = atoi(argv[optind + 1]);
+	/* any owner, any kind of fd: the mechanism alone */
+	struct inject_target target = { .pid = pid, .fd = fd, .same_file = -1 };
 	calls = calloc((size_t)m, sizeof(*calls));
 	args = calloc((size_t)m, sizeof(*args));
 	stops = calloc((size_t)batches, sizeof(*stops));
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 				c->request = TIOCGWINSZ;
 			}
 		}
-		rc = inject_ioctls(pid, fd, calls, (size_t)m, timeout, &rep, why, sizeof(why));
+		rc = inject_ioctls(&target, calls, (size_t)m, timeout, &rep, why, sizeof(why));
 		if (rc < 0) {
 			fprintf(stderr, "inject-run: batch %ld: %s (%s)\n", b + 1, why,
 				strerror(errno));
