@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * detach.c - take a PCI device (and its IOMMU group) from its host driver to
+ * pci-stub or vfio-pci through driver_override, record it, and give it back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detach.h"
+#include "exitcodes.h"
+#include "inuse.h"
+#include "probe.h"
+#include "util.h"
+
+#define DEVICES "/sys/bus/pci/devices"
+#define DRIVERS "/sys/bus/pci/drivers"
+/* How long a bind may take: drivers can probe asynchronously. */
+#define BIND_WAIT_MS 2000
+
+extern char **environ;
+
+/* What sysfs says about one device. */
+struct pdev {
+	char addr[PCI_ADDR_STRLEN];
+	char driver[64];		/* bound driver, "" for none */
+	char override[64];		/* driver_override, "" for none ("(null)") */
+	bool has_override;		/* the kernel has driver_override (3.16+) */
+	int htype;			/* header type without the multi-function bit, -1 unknown */
+	int nbars;			/* BARs with resources, -1 unknown */
+	uint16_t vendor, device;
+	char group[32];			/* IOMMU group, "" for none */
+	char inuse[512];		/* how the host uses it (with --force), "" */
+};
+
+/* What detach replaced: the record's contents. */
+struct record {
+	char driver[64], override[64], target[64];
+};
+
+bool detach_target_valid(const char *name)
+{
+	return strcmp(name, "pci-stub") == 0 || strcmp(name, "vfio-pci") == 0;
+}
+
+static bool is_stub(const char *drv)
+{
+	return detach_target_valid(drv);
+}
+
+/* Driver names as the kernel's sysfs shows them. */
+static bool valid_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-");
+
+	return !s[n] && n < 64;
+}
+
+static int exit_for(int err)
+{
+	err = err < 0 ? -err : err;
+	return err == EACCES || err == EPERM || err == EROFS ? KA_EXIT_PERMISSION : KA_EXIT_REFUSED;
+}
+
+static void say(struct detach_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct detach_report *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep->why, sizeof(rep->why), fmt, ap);
+	va_end(ap);
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static struct detach_entry *new_entry(struct detach_report *rep, const struct pdev *d)
+{
+	struct detach_entry *e;
+
+	rep->e = xrealloc(rep->e, (rep->n + 1) * sizeof(*rep->e));
+	e = memset(&rep->e[rep->n++], 0, sizeof(*e));
+	snprintf(e->addr, sizeof(e->addr), "%s", d->addr);
+	snprintf(e->before, sizeof(e->before), "%s", d->driver);
+	snprintf(e->after, sizeof(e->after), "%s", d->driver);
+	return e;
+}
+
+void detach_report_free(struct detach_report *rep)
+{
+	free(rep->e);
+	rep->e = NULL;
+	rep->n = 0;
+}
+
+void detach_advice(const char *addr, const char *target, char *buf, size_t len)
+{
+	snprintf(buf, len, "kvm-assign detach%s%s %s", target ? " --driver=" : "", target ? target : "", addr);
+}
+
+/* --- reading a device -------------------------------------------------- */
+
+static void read_driver(const struct sysfs_ctx *ctx, const char *addr, char *buf, size_t len)
+{
+	if (sysfs_readlink_basename(ctx, buf, len, DEVICES "/%s/driver", addr) < 0)
+		buf[0] = '\0';
+}
+
+/* BARs with resources: the resource file's first lines (flags non-zero), else config space. */
+static int count_bars(const struct sysfs_ctx *ctx, const char *addr, const uint8_t *cfg, size_t cfglen, int htype)
+{
+	int nbars = htype == 0 ? 6 : htype == 1 ? 2 : 1, found = 0;
+	unsigned long long start, end, flags;
+	char line[128];
+	FILE *f = sysfs_fopen(ctx, DEVICES "/%s/resource", addr);
+
+	if (f) {
+		for (int i = 0; i < nbars && fgets(line, sizeof(line), f); i++)
+			if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 && flags)
+				found++;
+		fclose(f);
+		return found;
+	}
+	if (cfglen < 0x10 + 4u * (unsigned)nbars)
+		return -1;
+	for (int i = 0; i < nbars; i++) {
+		const uint8_t *b = cfg + 0x10 + 4 * i;
+		uint32_t v = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+
+		if (!v)
+			continue;
+		found++;
+		if (!(v & 1) && (v & 6) == 4)
+			i++;	/* a 64-bit BAR takes the next register too */
+	}
+	return found;
+}
+
+/* 0, or -ENOENT when there is no such device. */
+static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev *d)
+{
+	char path[4096];
+	uint8_t cfg[64];
+	ssize_t n = -1;
+	int fd, rc;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%s", addr);
+	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
+		return -ENOENT;
+	read_driver(ctx, addr, d->driver, sizeof(d->driver));
+	rc = sysfs_read_s(ctx, d->override, sizeof(d->override), DEVICES "/%s/driver_override", addr);
+	d->has_override = sysfs_exists(ctx, DEVICES "/%s/driver_override", addr);
+	if (rc < 0 || strcmp(d->override, "(null)") == 0)
+		d->override[0] = '\0';
+	if (sysfs_readlink_basename(ctx, d->group, sizeof(d->group), DEVICES "/%s/iommu_group", addr) < 0)
+		d->group[0] = '\0';
+	fd = open(sysfs_path(ctx, path, sizeof(path), DEVICES "/%s/config", addr), O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, cfg, sizeof(cfg));
+		close(fd);
+	}
+	d->htype = n > 0x0e ? cfg[0x0e] & 0x7f : -1;
+	if (n >= 4) {
+		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
+		d->device = (uint16_t)(cfg[2] | cfg[3] << 8);
+	}
+	d->nbars = count_bars(ctx, addr, cfg, n > 0 ? (size_t)n : 0, d->htype < 0 ? 0 : d->htype);
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait until the device is bound to want ("" for unbound; NULL for any
+ * driver), reading the driver link: drivers may probe asynchronously.
+ * The driver it is on ends in now.
+ */
+static bool wait_driver(const struct sysfs_ctx *ctx, const char *addr, const char *want, char *now, size_t len)
+{
+	for (int waited = 0;; waited += 10) {
+		read_driver(ctx, addr, now, len);
+		if (want ? strcmp(now, want) == 0 : *now != '\0')
+			return true;
+		if (waited >= BIND_WAIT_MS)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+/* --- drivers ------------------------------------------------------------ */
+
+static int run_modprobe(const char *module)
+{
+	const char *argv[] = { "modprobe", "--", module, NULL };
+	posix_spawn_file_actions_t fa;
+	int status, rc;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&pid, "modprobe", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -rc;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * Is the driver loaded (DRIVERS/name)?  On the running system, load it with
+ * modprobe (printed, not run, with --dry-run).  0, or an exit status with
+ * rep->why saying what to load.
+ */
+static int need_driver(const struct sysfs_ctx *ctx, const char *name, const char *addr, struct detach_report *rep)
+{
+	char path[4096];
+	int rc;
+
+	if (sysfs_exists(ctx, DRIVERS "/%s", name))
+		return 0;
+	sysfs_path(ctx, path, sizeof(path), DRIVERS "/%s", name);
+	if (!sysfs_is_live(ctx)) {
+		say(rep, "%s: driver %s is not loaded (no %s): load it there: modprobe %s",
+		    addr, name, path, name);
+		return KA_EXIT_UNSUPPORTED;
+	}
+	if (ctx->dry_run || ctx->verbose)
+		fprintf(ctx->log, "modprobe %s\n", name);
+	if (ctx->dry_run)
+		return 0;
+	rc = run_modprobe(name);
+	if (rc == 0 && sysfs_exists(ctx, DRIVERS "/%s", name))
+		return 0;
+	if (rc < 0)
+		say(rep, "%s: driver %s is not loaded, and modprobe could not run: %s: install kmod, then: modprobe %s",
+		    addr, name, strerror(-rc), name);
+	else
+		say(rep, "%s: driver %s is not loaded, and 'modprobe %s' failed%s: this kernel lacks it "
+		    "(CONFIG_%s)", addr, name, name, rc ? "" : " to register it",
+		    strcmp(name, "vfio-pci") == 0 ? "VFIO_PCI" : strcmp(name, "pci-stub") == 0 ? "PCI_STUB" : "...");
+	return KA_EXIT_UNSUPPORTED;
+}
+
+/* --- records ------------------------------------------------------------ */
+
+static void record_path(const struct sysfs_ctx *ctx, const char *addr, char *buf, size_t len)
+{
+	sysfs_path(ctx, buf, len, DETACH_RECORD_DIR "/%s", addr);
+}
+
+/* Write the record atomically: a temporary file in the same directory, renamed. */
+static int record_write(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, struct detach_report *rep)
+{
+	char dir[4096], tmp[4200], path[4200];
+	int fd, err = 0;
+
+	record_path(ctx, addr, path, sizeof(path));
+	if (ctx->dry_run || ctx->verbose)
+		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s", path, r->driver, r->override, r->target);
+	if (ctx->dry_run)
+		return 0;
+	sysfs_path(ctx, dir, sizeof(dir), "/run");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		err = errno;
+	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR);
+	if (!err && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		err = errno;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, addr);
+	fd = err ? -1 : mkstemp(tmp);
+	if (fd < 0) {
+		err = err ? err : errno;
+		say(rep, "%s: cannot record the detach in %s: %s", addr, dir, strerror(err));
+		return exit_for(err);
+	}
+	if (fchmod(fd, 0644) < 0 ||
+	    dprintf(fd, "# kvm-assign detach record: what 'kvm-assign reattach %s' restores.\n"
+		    "# It lives under /run, so it lasts until the host reboots.\n"
+		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n",
+		    addr, addr, r->driver, r->override, r->target) < 0 || fsync(fd) < 0)
+		err = errno ? errno : EIO;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	if (!err && rename(tmp, path) < 0)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		say(rep, "%s: cannot record the detach in %s: %s", addr, path, strerror(err));
+		return exit_for(err);
+	}
+	return 0;
+}
+
+static void record_remove(const struct sysfs_ctx *ctx, const char *addr)
+{
+	char path[4200];
+
+	record_path(ctx, addr, path, sizeof(path));
+	if (ctx->dry_run || ctx->verbose)
+		sysfs_note(ctx, "remove the record %s", path);
+	if (!ctx->dry_run)
+		unlink(path);
+}
+
+/* 1 read and valid, 0 no record, -1 unusable (why says what is wrong with it). */
+static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct record *r, char *why, size_t len)
+{
+	static const char *const keys[] = { "version", "device", "driver", "override", "target" };
+	char path[4200], text[4097], *line, *save = NULL;
+	unsigned seen = 0;
+	ssize_t n;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	record_path(ctx, addr, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, len, "record %.512s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof(text)) {
+		snprintf(why, len, "record %.512s: %s", path, n < 0 ? strerror(errno) : "longer than any record");
+		return -1;
+	}
+	text[n] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '='), *v;
+		size_t k;
+
+		if (line[0] == '#')
+			continue;
+		if (!eq) {
+			snprintf(why, len, "record %.512s is corrupt: '%.40s' is not KEY=VALUE", path, line);
+			return -1;
+		}
+		*eq = '\0';
+		v = eq + 1;
+		for (k = 0; k < ARRAY_SIZE(keys) && strcmp(keys[k], line); k++)
+			;
+		if (k == ARRAY_SIZE(keys) || seen & (1u << k)) {
+			snprintf(why, len, "record %.512s is corrupt: %s key '%.40s'",
+				 path, k == ARRAY_SIZE(keys) ? "unknown" : "repeated", line);
+			return -1;
+		}
+		seen |= 1u << k;
+		if ((k == 0 && strcmp(v, "1")) || (k == 1 && strcmp(v, addr)) ||
+		    ((k == 2 || k == 3) && *v && !valid_name(v)) || (k == 4 && !detach_target_valid(v))) {
+			snprintf(why, len, "record %.512s is corrupt: bad %s '%.64s'", path, line, v);
+			return -1;
+		}
+		if (k == 2)
+			snprintf(r->driver, sizeof(r->driver), "%s", v);
+		else if (k == 3)
+			snprintf(r->override, sizeof(r->override), "%s", v);
+		else if (k == 4)
+			snprintf(r->target, sizeof(r->target), "%s", v);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		if (!(seen & (1u << k))) {
+			snprintf(why, len, "record %.512s is corrupt: no %s= line", path, keys[k]);
+			return -1;
+		}
+	return 1;
+}
+
+/* --- the writes ---------------------------------------------------------- */
+
+/* A sysfs write that failed: "ADDR: write 'V' to PATH: why (ENAME)". */
+static int write_failed(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr,
+			const char *value, const char *rel, int err)
+{
+	char path[4096];
+
+	sysfs_path(ctx, path, sizeof(path), "%s", rel);
+	say(rep, "%s: write '%s' to %s: %s (%s)", addr, value, path, strerror(-err), errno_name(-err));
+	if (-err == EACCES || -err == EPERM)
+		append(rep->why, sizeof(rep->why), ": run as root");
+	return exit_for(err);
+}
+
+static int do_write(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr,
+		    const char *value, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int do_write(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr,
+		    const char *value, const char *fmt, ...)
+{
+	char rel[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	rc = sysfs_write(ctx, value, "%s", rel);
+	return rc < 0 ? write_failed(ctx, rep, addr, value, rel, rc) : 0;
+}
+
+/* Unbind the device from whatever driver holds it, and see it go. */
+static int unbind(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr, const char *drv)
+{
+	char now[64];
+	int rc = do_write(ctx, rep, addr, addr, DEVICES "/%s/driver/unbind", addr);
+
+	if (rc || ctx->dry_run)
+		return rc;
+	if (!wait_driver(ctx, addr, "", now, sizeof(now))) {
+		say(rep, "%s: still on %s after the unbind", addr, drv);
+		return KA_EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* Move one device to target: override, unbind, probe, and see it bound. */
+static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const char *target,
+		   struct detach_report *rep, bool *touched)
+{
+	char now[64];
+	int rc;
+
+	*touched = false;
+	if (strcmp(d->override, target) != 0) {
+		rc = do_write(ctx, rep, d->addr, target, DEVICES "/%s/driver_override", d->addr);
+		if (rc)
+			return rc;
+		*touched = true;
+	}
+	if (*d->driver) {
+		rc = unbind(ctx, rep, d->addr, d->driver);
+		*touched = true;
+		if (rc)
+			return rc;
+	}
+	rc = do_write(ctx, rep, d->addr, d->addr, "/sys/bus/pci/drivers_probe");
+	*touched = true;
+	if (rc || ctx->dry_run)
+		return rc;
+	if (!wait_driver(ctx, d->addr, target, now, sizeof(now))) {
+		say(rep, "%s: the kernel did not bind it to %s: it is on %s%s", d->addr, target,
+		    *now ? now : "no driver", strcmp(target, "vfio-pci") == 0
+		    ? " (vfio-pci refuses a device outside an IOMMU group; dmesg says why)" : " (dmesg says why)");
+		return KA_EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/*
+ * Give the device back to orig (with orig_override): clear or restore the
+ * override, unbind the stub, bind orig (or let the kernel probe).  The
+ * driver it ends on goes into after.
+ */
+static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *orig, const char *orig_override,
+		   struct detach_report *rep, char *after, size_t alen)
+{
+	char cur[64];
+	int rc;
+
+	snprintf(after, alen, "%s", orig);
+	rc = do_write(ctx, rep, addr, orig_override, DEVICES "/%s/driver_override", addr);
+	if (rc)
+		return rc;
+	read_driver(ctx, addr, cur, sizeof(cur));
+	if (strcmp(cur, orig) == 0)
+		return 0;
+	if (*cur && (rc = unbind(ctx, rep, addr, cur)))
+		return rc;
+	if (!*orig)
+		return 0;
+	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx)) {
+		if (ctx->dry_run || ctx->verbose)
+			fprintf(ctx->log, "modprobe %s\n", orig);
+		if (!ctx->dry_run)
+			run_modprobe(orig);	/* loading it may bind the device: seen below */
+	}
+	if (sysfs_exists(ctx, DRIVERS "/%s", orig) && (!*orig_override || strcmp(orig_override, orig) == 0)) {
+		read_driver(ctx, addr, cur, sizeof(cur));
+		if (strcmp(cur, orig) != 0 && (rc = do_write(ctx, rep, addr, addr, DRIVERS "/%s/bind", orig))) {
+			/* The bind names the driver: give the kernel's probe a chance. */
+			rc = do_write(ctx, rep, addr, addr, "/sys/bus/pci/drivers_probe");
+		}
+	} else {
+		rc = do_write(ctx, rep, addr, addr, "/sys/bus/pci/drivers_probe");
+	}
+	if (rc || ctx->dry_run)
+		return rc;
+	if (!wait_driver(ctx, addr, orig, cur, sizeof(cur))) {
+		snprintf(after, alen, "%s", cur);
+		if (!sysfs_exists(ctx, DRIVERS "/%s", orig))
+			say(rep, "%s: driver %s is not loaded: the kernel's probe left the device on %s: "
+			    "load it (modprobe %s), then run kvm-assign reattach %s again",
+			    addr, orig, *cur ? cur : "no driver", orig, addr);
+		else
+			say(rep, "%s: %s did not take the device back: it is on %s (dmesg says why)",
+			    addr, orig, *cur ? cur : "no driver");
+		return KA_EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* --- detach ---------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The other members of the device's IOMMU group, sorted; *n of them. */
+static char **group_members(const struct sysfs_ctx *ctx, const struct pdev *d, size_t *n)
+{
+	DIR *dir = sysfs_opendir(ctx, DEVICES "/%s/iommu_group/devices", d->addr);
+	struct dirent *e;
+	char **v = NULL;
+
+	*n = 0;
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, d->addr) == 0)
+			continue;
+		v = xrealloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = xstrdup(e->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_str);
+	return v;
+}
+
+static void free_members(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* auto: pci-stub where the kernel has legacy assignment, vfio-pci elsewhere. */
+static int pick_target(const char *addr, const char **target, char *why, size_t len, struct detach_report *rep)
+{
+	struct probe p;
+	char text[256];
+
+	probe_legacy_support(&p);
+	if (p.result == PROBE_SUPPORTED) {
+		*target = "pci-stub";
+		snprintf(why, len, "auto: this kernel has legacy device assignment");
+	} else if (p.result == PROBE_UNSUPPORTED) {
+		*target = "vfio-pci";
+		snprintf(why, len, "auto: this kernel lacks legacy device assignment");
+	} else {
+		say(rep, "%s: --driver=auto: cannot tell whether this kernel has legacy assignment (%s): "
+		    "give --driver=pci-stub or --driver=vfio-pci", addr, probe_failure_text(&p, text, sizeof(text)));
+		return p.err == EACCES || p.err == EPERM ? KA_EXIT_PERMISSION : KA_EXIT_NO_KVM;
+	}
+	return 0;
+}
+
+int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
+		  struct detach_report *rep)
+{
+	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "";
+	const char *target = req->target;
+	struct pdev *list = NULL;
+	size_t nmembers = 0, n = 0, done;
+	struct pdev d;
+	int rc = 0;
+
+	if (read_pdev(ctx, addr, &d) < 0) {
+		say(rep, "%s: no such device (no %s%s/%s): lspci -D lists the devices", addr, ctx->root, DEVICES, addr);
+		return KA_EXIT_NODEV;
+	}
+	if (strcmp(target, "auto") == 0 && (rc = pick_target(addr, &target, auto_why, sizeof(auto_why), rep)))
+		return rc;
+	/* What no --force overrides: the kernel refuses these devices anyway. */
+	if (d.htype > 0) {
+		say(rep, "%s: a %s (header type %d): only endpoints can be assigned: detach the devices behind it",
+		    addr, d.htype == 1 ? "PCI bridge" : "CardBus bridge", d.htype);
+		return KA_EXIT_REFUSED;
+	}
+	if (d.nbars == 0) {
+		say(rep, "%s: no BARs: KVM_ASSIGN_PCI_DEVICE and VFIO refuse a device without resources", addr);
+		return KA_EXIT_REFUSED;
+	}
+	if (strcmp(target, "vfio-pci") == 0 && !*d.group) {
+		say(rep, "%s: in no IOMMU group, so vfio-pci cannot take it: enable the IOMMU "
+		    "(intel_iommu=on or amd_iommu=on), or use --driver=pci-stub", addr);
+		return KA_EXIT_REFUSED;
+	}
+
+	list = xcalloc(1, sizeof(*list));
+	if (strcmp(d.driver, target) != 0)
+		list[n++] = d;
+	if (*d.group && (req->group || strcmp(target, "vfio-pci") == 0)) {
+		members = group_members(ctx, &d, &nmembers);
+		for (size_t i = 0; i < nmembers; i++) {
+			struct pdev m;
+
+			if (read_pdev(ctx, members[i], &m) < 0 || m.htype > 0 || !*m.driver || is_stub(m.driver))
+				continue;	/* bridges excepted; no driver or a stub is off the host */
+			append(bound, sizeof(bound), "%s%s (%s)", *bound ? ", " : "", m.addr, m.driver);
+			list = xrealloc(list, (n + 1) * sizeof(*list));
+			list[n++] = m;
+		}
+		if (*bound && !req->group) {
+			say(rep, "%s: IOMMU group %s also holds %s on host drivers: VFIO needs every endpoint of "
+			    "the group off host drivers: add --group to detach them too", addr, d.group, bound);
+			rc = KA_EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if (!n) {
+		struct detach_entry *e = new_entry(rep, &d);
+
+		snprintf(e->note, sizeof(e->note), "already on %s: nothing to do", target);
+		goto out;
+	}
+
+	/* Every refusal before the first write. */
+	for (size_t i = 0; i < n; i++) {
+		if (device_in_use(ctx, list[i].addr, list[i].inuse, sizeof(list[i].inuse)) && !req->force) {
+			say(rep, "%s: the host uses it: %s: free it first, or give --force", list[i].addr, list[i].inuse);
+			rc = KA_EXIT_REFUSED;
+			goto out;
+		}
+		if (!list[i].has_override) {
+			say(rep, "%s: no %s%s/%s/driver_override: the kernel predates it (Linux 3.16): by hand, "
+			    "echo %04x %04x > %s/%s/new_id; echo %s > %s/%s/driver/unbind; echo %s > %s/%s/bind",
+			    list[i].addr, ctx->root, DEVICES, list[i].addr, list[i].vendor, list[i].device, DRIVERS,
+			    target, list[i].addr, DEVICES, list[i].addr, list[i].addr, DRIVERS, target);
+			rc = KA_EXIT_UNSUPPORTED;
+			goto out;
+		}
+	}
+	rc = need_driver(ctx, target, addr, rep);
+	if (rc)
+		goto out;
+
+	for (done = 0; done < n; done++) {
+		struct record r = { 0 };
+		bool touched = false;
+
+		snprintf(r.driver, sizeof(r.driver), "%s", list[done].driver);
+		snprintf(r.override, sizeof(r.override), "%s", list[done].override);
+		snprintf(r.target, sizeof(r.target), "%s", target);
+		rc = record_write(ctx, list[done].addr, &r, rep);
+		if (!rc)
+			rc = move_to(ctx, &list[done], target, rep, &touched);
+		if (rc) {
+			/* All or nothing: put back what moved, this device included. */
+			struct detach_report back = { 0 };
+			size_t last = touched ? done + 1 : done;
+
+			for (size_t i = 0; i < last; i++) {
+				char after[64];
+
+				if (restore(ctx, list[i].addr, list[i].driver, list[i].override, &back, after, sizeof(after)) == 0) {
+					append(put_back, sizeof(put_back), "%s%s (%s)", *put_back ? ", " : "",
+					       list[i].addr, *after ? after : "no driver");
+					record_remove(ctx, list[i].addr);
+				} else {
+					append(put_back, sizeof(put_back), "%scould not put back %s: %s",
+					       *put_back ? ", " : "", list[i].addr, back.why);
+				}
+			}
+			if (!touched)
+				record_remove(ctx, list[done].addr);
+			append(rep->why, sizeof(rep->why), "; put back: %s", *put_back ? put_back : "nothing had moved");
+			detach_report_free(rep);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct detach_entry *e = new_entry(rep, &list[i]);
+
+		snprintf(e->after, sizeof(e->after), "%s", target);
+		e->changed = true;
+		if (i)
+			append(e->note, sizeof(e->note), "a member of IOMMU group %s", d.group);
+		if (*auto_why)
+			append(e->note, sizeof(e->note), "%s%s", *e->note ? "; " : "", auto_why);
+		if (*list[i].inuse)
+			append(e->note, sizeof(e->note), "%sforced although %s", *e->note ? "; " : "", list[i].inuse);
+	}
+out:
+	free_members(members, nmembers);
+	free(list);
+	return rc;
+}
+
+/* --- reattach -------------------------------------------------------------- */
+
+static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct detach_report *rep)
+{
+	char enable[16], why[1024], path[4200];
+	struct detach_entry *e;
+	struct record r;
+	struct pdev d;
+	int found, rc;
+
+	if (read_pdev(ctx, addr, &d) < 0) {
+		say(rep, "%s: no such device (no %s%s/%s): lspci -D lists the devices", addr, ctx->root, DEVICES, addr);
+		return KA_EXIT_NODEV;
+	}
+	record_path(ctx, addr, path, sizeof(path));
+	found = record_read(ctx, addr, &r, why, sizeof(why));
+	if (found < 0) {
+		say(rep, "%s: %s: remove it (rm %s) to let the kernel's probe pick the driver", addr, why, path);
+		return KA_EXIT_REFUSED;
+	}
+	if (found && strcmp(d.driver, r.driver) == 0 && strcmp(d.override, r.override) == 0) {
+		e = new_entry(rep, &d);
+		e->recorded = true;
+		snprintf(e->note, sizeof(e->note), "already back on %s", *d.driver ? d.driver : "no driver");
+		record_remove(ctx, addr);
+		return 0;
+	}
+	if (*d.driver && !is_stub(d.driver)) {
+		if (found) {
+			say(rep, "%s: on %s, not on %s as %s says: left alone; remove the record if it is stale",
+			    addr, d.driver, r.target, path);
+			return KA_EXIT_REFUSED;
+		}
+		e = new_entry(rep, &d);
+		snprintf(e->note, sizeof(e->note), "on the host driver %s already: nothing to give back", d.driver);
+		return 0;
+	}
+	if (sysfs_read_s(ctx, enable, sizeof(enable), DEVICES "/%s/enable", addr) == 0 && atoi(enable) > 0) {
+		say(rep, "%s: still enabled (enable count %s): a VM or a VFIO user holds it: "
+		    "deassign it or stop that VM first", addr, enable);
+		return KA_EXIT_REFUSED;
+	}
+	e = new_entry(rep, &d);
+	e->changed = true;
+	e->recorded = found;
+	if (found) {
+		rc = restore(ctx, addr, r.driver, r.override, rep, e->after, sizeof(e->after));
+		if (rc) {
+			rep->n--;
+			return rc;
+		}
+		record_remove(ctx, addr);
+		snprintf(e->note, sizeof(e->note), "restored as %.400s recorded", path);
+		return 0;
+	}
+	/* No record: clear the override and let the kernel's probe choose. */
+	snprintf(e->note, sizeof(e->note), "no record of a detach (%.300s; records last until the host reboots): "
+		 "the kernel's probe picked the driver", path);
+	rc = do_write(ctx, rep, addr, "", DEVICES "/%s/driver_override", addr);
+	if (!rc && *d.driver)
+		rc = unbind(ctx, rep, addr, d.driver);
+	if (!rc)
+		rc = do_write(ctx, rep, addr, addr, "/sys/bus/pci/drivers_probe");
+	if (rc) {
+		rep->n--;
+		return rc;
+	}
+	if (ctx->dry_run)
+		snprintf(e->after, sizeof(e->after), "(the kernel's choice)");
+	else
+		wait_driver(ctx, addr, NULL, e->after, sizeof(e->after));
+	return 0;
+}
+
+int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, struct detach_report *rep)
+{
+	char **members = NULL;
+	size_t nmembers = 0;
+	struct pdev d;
+	int rc = reattach_one(ctx, addr, rep);
+
+	if (rc || !group || read_pdev(ctx, addr, &d) < 0 || !*d.group)
+		return rc;
+	members = group_members(ctx, &d, &nmembers);
+	for (size_t i = 0; i < nmembers && !rc; i++) {
+		char path[4200];
+
+		record_path(ctx, members[i], path, sizeof(path));
+		if (access(path, F_OK) == 0)
+			rc = reattach_one(ctx, members[i], rep);
+	}
+	free_members(members, nmembers);
+	return rc;
+}
