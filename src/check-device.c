@@ -12,6 +12,7 @@
 #include <pci/pci.h>
 
 #include "check.h"
+#include "detach.h"
 #include "kvm-assign.h"
 #include "util.h"
 
@@ -70,14 +71,7 @@ static void check_driver(struct check_run *c)
 		check_add(c, "device", "driver", CHECK_OK, drv, NULL,
 			  "bound to vfio-pci: ready for VFIO (legacy assignment fails with EBUSY while a VFIO user holds it)");
 	else {
-		snprintf(fix, sizeof(fix),
-			 "echo %s > /sys/bus/pci/drivers/pci-stub/new_id; "
-			 "echo %s > /sys/bus/pci/devices/%s/driver/unbind; "
-			 "echo %s > /sys/bus/pci/drivers/pci-stub/bind; "
-			 "echo %s > /sys/bus/pci/drivers/pci-stub/remove_id "
-			 "(for VFIO: echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, unbind, "
-			 "echo %s > /sys/bus/pci/drivers_probe)",
-			 c->device_ids, a, a, a, c->device_ids, a, a);
+		detach_advice(a, NULL, fix, sizeof(fix));
 		check_add(c, "device", "driver", CHECK_FAIL, drv, fix,
 			  "bound to the host driver %s, which holds its regions: KVM_ASSIGN_PCI_DEVICE fails with EBUSY", drv);
 	}
@@ -85,7 +79,7 @@ static void check_driver(struct check_run *c)
 
 static void check_group(struct check_run *c)
 {
-	char dir[4096], path[4200], group[32], members[512] = "", drv[64];
+	char dir[4096], path[4200], group[32], members[512] = "", drv[64], fix[128];
 	int n = 0, busy = 0;
 	struct dirent *e;
 	DIR *d;
@@ -122,11 +116,12 @@ static void check_group(struct check_run *c)
 	if (n <= 1)
 		check_add(c, "device", "iommu_group", CHECK_OK, group, NULL, "group %s, the device alone: %s",
 			  group, *members ? members : c->device);
-	else
-		check_add(c, "device", "iommu_group", CHECK_WARN, group,
-			  busy ? "bind every member to vfio-pci (or pci-stub), or to no driver" : NULL,
+	else {
+		snprintf(fix, sizeof(fix), "kvm-assign detach --driver=vfio-pci --group %s", c->device);
+		check_add(c, "device", "iommu_group", CHECK_WARN, group, busy ? fix : NULL,
 			  "group %s shares %d devices: %s; VFIO needs each bound to vfio-pci or to no driver%s",
 			  group, n, members, busy ? ", and some hold host drivers" : "");
+	}
 }
 
 /* Each BAR from config space, as lspci lists Region N, and the access the
@@ -254,7 +249,6 @@ void check_device(struct check_run *c, const struct pci_addr *a)
 	}
 	vid = pci_read_word(d, PCI_VENDOR_ID);
 	did = pci_read_word(d, PCI_DEVICE_ID);
-	snprintf(c->device_ids, sizeof(c->device_ids), "%04x %04x", vid, did);
 	snprintf(value, sizeof(value), "%04x:%04x", vid, did);
 	pci_lookup_name(opts.pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vid, did);
 	check_add(c, "device", "present", CHECK_OK, value, NULL, "%s [%s]", name, value);

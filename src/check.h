@@ -38,7 +38,6 @@ struct check_run {
 	char kernel[128];		/* release, "" when unknown */
 	const struct probe *probe_result;	/* NULL when not probed */
 	char device[PCI_ADDR_STRLEN];
-	char device_ids[16];		/* "8086 10d3", for new_id */
 };
 
 /* Add an item; message is printf-style, value and fix may be NULL. */
