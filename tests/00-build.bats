@@ -10,7 +10,7 @@ load test_helper
 	assert_success
 	assert_line --index 0 "Usage:"
 	assert_output --partial "Run 'kvm-assign <command> --help'"
-	for cmd in assign deassign irq msix intx-mask check; do
+	for cmd in assign deassign irq msix intx-mask check detach reattach; do
 		assert_output --regexp " $cmd +[a-z]"
 	done
 }
@@ -22,7 +22,7 @@ load test_helper
 }
 
 @test "every command has its own --help, on stdout, exit 0" {
-	for cmd in assign deassign irq msix intx-mask check; do
+	for cmd in assign deassign irq msix intx-mask check detach reattach; do
 		run "$KVM_ASSIGN" "$cmd" --help
 		assert_success
 		assert_line --index 1 --partial "kvm-assign [options] $cmd"
@@ -30,7 +30,7 @@ load test_helper
 }
 
 @test "--help lines fit in 80 columns" {
-	for cmd in "" assign deassign irq msix intx-mask check; do
+	for cmd in "" assign deassign irq msix intx-mask check detach reattach; do
 		run "$KVM_ASSIGN" $cmd --help
 		while IFS= read -r line; do
 			[ "${#line}" -le 80 ] || fail "too long ($cmd): $line"
@@ -46,7 +46,7 @@ load test_helper
 
 @test "the man page documents every command, every global option and every exit code" {
 	man="$TOP_SRCDIR/man/kvm-assign.8"
-	for word in assign deassign irq msix intx\\-mask check \
+	for word in assign deassign irq msix intx\\-mask check detach reattach '\-\-driver' '\-\-group' '\-\-force' \
 		'\-\-socket' '\-\-fd' '\-\-pid' '\-\-vm\-fd' '\-\-via' '\-\-timeout' '\-\-dry\-run' '\-\-json' '\-\-verbose' \
 		'\-\-quiet' '\-\-pci\-access' '\-\-id' '\-\-share\-intx' '\-\-mask\-intx' \
 		'\-\-host' '\-\-guest' '\-\-guest\-irq' '\-\-remove' '\-\-count'; do
