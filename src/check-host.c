@@ -99,7 +99,7 @@ static void check_capabilities(struct check_run *c, bool usable)
 	};
 	char value[16];
 
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
 		int r;
 
 		if (!c->probe) {
