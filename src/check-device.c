@@ -46,11 +46,6 @@ static bool driver_of(const struct check_run *c, const char *addr, char *drv, si
 	return true;
 }
 
-static bool assignable_driver(const char *drv)
-{
-	return !*drv || strcmp(drv, "pci-stub") == 0 || strcmp(drv, "vfio-pci") == 0;
-}
-
 static void check_driver(struct check_run *c)
 {
 	char drv[64], fix[1024];
@@ -106,7 +101,7 @@ static void check_group(struct check_run *c)
 		n++;
 		if (!driver_of(c, e->d_name, drv, sizeof(drv)))
 			drv[0] = '\0';
-		if (!assignable_driver(drv) && strcmp(e->d_name, c->device) != 0)
+		if (!detach_driver_off_host(drv) && strcmp(e->d_name, c->device) != 0)
 			busy++;
 		snprintf(members + len, sizeof(members) - len, "%s%s (%s)", len ? ", " : "", e->d_name,
 			 *drv ? drv : "no driver");

@@ -56,6 +56,11 @@ static bool is_stub(const char *drv)
 	return detach_target_valid(drv);
 }
 
+bool detach_driver_off_host(const char *drv)
+{
+	return !*drv || is_stub(drv);
+}
+
 /* Driver names as the kernel's sysfs shows them. */
 static bool valid_name(const char *s)
 {
@@ -404,8 +409,14 @@ static int write_failed(const struct sysfs_ctx *ctx, struct detach_report *rep, 
 
 	sysfs_path(ctx, path, sizeof(path), "%s", rel);
 	say(rep, "%s: write '%s' to %s: %s (%s)", addr, value, path, strerror(-err), errno_name(-err));
-	if (-err == EACCES || -err == EPERM)
-		append(rep->why, sizeof(rep->why), ": run as root");
+	if (-err == EACCES || -err == EPERM || -err == EROFS)
+		append(rep->why, sizeof(rep->why), ": run as root, with /sys mounted read-write");
+	else if (-err == ENODEV && strstr(rel, "/bind"))
+		append(rep->why, sizeof(rep->why), ": the driver does not take this device (its ids, or driver_override)");
+	else if (-err == EBUSY)
+		append(rep->why, sizeof(rep->why), ": the device or its driver is busy (a VM or a VFIO user holding it?)");
+	else if (-err == ENOENT)
+		append(rep->why, sizeof(rep->why), ": the device or the driver went away meanwhile");
 	return exit_for(err);
 }
 
@@ -622,7 +633,7 @@ int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct de
 		for (size_t i = 0; i < nmembers; i++) {
 			struct pdev m;
 
-			if (read_pdev(ctx, members[i], &m) < 0 || m.htype > 0 || !*m.driver || is_stub(m.driver))
+			if (read_pdev(ctx, members[i], &m) < 0 || m.htype > 0 || detach_driver_off_host(m.driver))
 				continue;	/* bridges excepted; no driver or a stub is off the host */
 			append(bound, sizeof(bound), "%s%s (%s)", *bound ? ", " : "", m.addr, m.driver);
 			list = xrealloc(list, (n + 1) * sizeof(*list));

@@ -37,8 +37,10 @@ struct detach_request {
 	bool force;			/* detach even though the host uses it */
 };
 
-/* Is name a driver detach can move devices to? */
+/* Is name a driver detach can move devices to (pci-stub, vfio-pci)? */
 bool detach_target_valid(const char *name);
+/* Does a device on drv ("" for none) count as off the host: none or a stub? */
+bool detach_driver_off_host(const char *drv);
 
 /*
  * Detach the device at addr (canonical "0000:03:00.0"): all or nothing.

@@ -498,7 +498,7 @@ $NIC: would move from pci-stub to e1000e; restored as $ROOT/run/kvm-assign/$NIC 
 	nobody_copy "$KVM_ASSIGN"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$NOBODY_DIR/kvm-assign" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 	assert_failure 4
-	assert_output "kvm-assign: $NIC: write 'pci-stub' to $ROOT/sys/bus/pci/devices/$NIC/driver_override: Permission denied (EACCES): run as root; put back: nothing had moved"
+	assert_output "kvm-assign: $NIC: write 'pci-stub' to $ROOT/sys/bus/pci/devices/$NIC/driver_override: Permission denied (EACCES): run as root, with /sys mounted read-write; put back: nothing had moved"
 	assert_equal "$(driver_of $NIC)" e1000e
 }
 
