@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -123,6 +124,13 @@ void detach_advice(const char *addr, const char *target, char *buf, size_t len)
 }
 
 /* --- reading a device -------------------------------------------------- */
+
+static int no_device(const struct sysfs_ctx *ctx, const char *addr, struct detach_report *rep)
+{
+	say(rep, "%s: no such device (no %s%s/%s): lspci -D lists the devices", addr, ctx->root, DEVICES, addr);
+	return KA_EXIT_NODEV;
+}
+
 
 static void read_driver(const struct sysfs_ctx *ctx, const char *addr, char *buf, size_t len)
 {
@@ -281,6 +289,48 @@ static void record_path(const struct sysfs_ctx *ctx, const char *addr, char *buf
 	sysfs_path(ctx, buf, len, DETACH_RECORD_DIR "/%s", addr);
 }
 
+/* The record directory, made if missing: 0 or an errno. */
+static int record_dir(const struct sysfs_ctx *ctx, char *dir, size_t len)
+{
+	sysfs_path(ctx, dir, len, "/run");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return errno;
+	sysfs_path(ctx, dir, len, DETACH_RECORD_DIR);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+/*
+ * One detach or reattach at a time (two at once on one IOMMU group would
+ * each see the other's half-done moves): an exclusive flock on the record
+ * directory, taken before the device is read.  None for --dry-run.
+ */
+static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int *fd, struct detach_report *rep)
+{
+	char dir[4096];
+	int err;
+
+	*fd = -1;
+	if (ctx->dry_run)
+		return 0;
+	err = record_dir(ctx, dir, sizeof(dir));
+	if (!err) {
+		*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*fd < 0 || flock(*fd, LOCK_EX) < 0)
+			err = errno;
+	}
+	if (err) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		say(rep, "%s: cannot lock %s: %s%s", addr, dir, strerror(err),
+		    err == EACCES || err == EPERM || err == EROFS ? ": run as root" : "");
+		return exit_for(err);
+	}
+	return 0;
+}
+
 /* Write the record atomically: a temporary file in the same directory, renamed. */
 static int record_write(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, struct detach_report *rep)
 {
@@ -292,12 +342,7 @@ static int record_write(const struct sysfs_ctx *ctx, const char *addr, const str
 		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s", path, r->driver, r->override, r->target);
 	if (ctx->dry_run)
 		return 0;
-	sysfs_path(ctx, dir, sizeof(dir), "/run");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		err = errno;
-	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR);
-	if (!err && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		err = errno;
+	err = record_dir(ctx, dir, sizeof(dir));
 	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, addr);
 	fd = err ? -1 : mkstemp(tmp);
 	if (fd < 0) {
@@ -593,8 +638,8 @@ static int pick_target(const char *addr, const char **target, char *why, size_t 
 	return 0;
 }
 
-int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
-		  struct detach_report *rep)
+static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
+			 struct detach_report *rep)
 {
 	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "";
 	const char *target = req->target;
@@ -603,10 +648,8 @@ int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct de
 	struct pdev d;
 	int rc = 0;
 
-	if (read_pdev(ctx, addr, &d) < 0) {
-		say(rep, "%s: no such device (no %s%s/%s): lspci -D lists the devices", addr, ctx->root, DEVICES, addr);
-		return KA_EXIT_NODEV;
-	}
+	if (read_pdev(ctx, addr, &d) < 0)
+		return no_device(ctx, addr, rep);
 	if (strcmp(target, "auto") == 0 && (rc = pick_target(addr, &target, auto_why, sizeof(auto_why), rep)))
 		return rc;
 	/* What no --force overrides: the kernel refuses these devices anyway. */
@@ -735,10 +778,8 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 	struct pdev d;
 	int found, rc;
 
-	if (read_pdev(ctx, addr, &d) < 0) {
-		say(rep, "%s: no such device (no %s%s/%s): lspci -D lists the devices", addr, ctx->root, DEVICES, addr);
-		return KA_EXIT_NODEV;
-	}
+	if (read_pdev(ctx, addr, &d) < 0)
+		return no_device(ctx, addr, rep);
 	record_path(ctx, addr, path, sizeof(path));
 	found = record_read(ctx, addr, &r, why, sizeof(why));
 	if (found < 0) {
@@ -799,7 +840,7 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 	return 0;
 }
 
-int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, struct detach_report *rep)
+static int reattach_locked(const struct sysfs_ctx *ctx, const char *addr, bool group, struct detach_report *rep)
 {
 	char **members = NULL;
 	size_t nmembers = 0;
@@ -817,5 +858,36 @@ int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, s
 			rc = reattach_one(ctx, members[i], rep);
 	}
 	free_members(members, nmembers);
+	return rc;
+}
+
+int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
+		  struct detach_report *rep)
+{
+	int fd, rc;
+
+	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
+		return no_device(ctx, addr, rep);
+	rc = lock_records(ctx, addr, &fd, rep);
+	if (rc)
+		return rc;
+	rc = detach_locked(ctx, addr, req, rep);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, struct detach_report *rep)
+{
+	int fd, rc;
+
+	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
+		return no_device(ctx, addr, rep);
+	rc = lock_records(ctx, addr, &fd, rep);
+	if (rc)
+		return rc;
+	rc = reattach_locked(ctx, addr, group, rep);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

@@ -28,7 +28,7 @@ tree() {
 	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
 	for d in "$pci"/devices/*; do echo '(null)' > "$d/driver_override"; done
 	: > "$pci/drivers_probe"
-	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self"
+	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self" "$ROOT/run/kvm-assign"
 	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$ROOT/proc/net/route"
 	: > "$ROOT/proc/net/if_inet6"
 	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$ROOT/proc/net/fib_trie"
@@ -221,6 +221,24 @@ drivers/e1000e/bind $NIC"
 	assert_equal "$(override_of $NIC2)" ""
 	run ls "$ROOT/run/kvm-assign"
 	assert_output ""
+}
+
+@test "two detach --group at once: one moves the group, the other finds it moved (a lock)" {
+	tree
+	kernel
+	"$KVM_ASSIGN" detach --sysroot="$ROOT" --driver=vfio-pci --group 03:00.0 > "$BATS_TEST_TMPDIR/a" 2>&1 3>&- &
+	a=$!
+	"$KVM_ASSIGN" detach --sysroot="$ROOT" --driver=vfio-pci --group 03:00.1 > "$BATS_TEST_TMPDIR/b" 2>&1 3>&- &
+	b=$!
+	wait "$a" || fail "first: $(cat "$BATS_TEST_TMPDIR/a")"
+	wait "$b" || fail "second: $(cat "$BATS_TEST_TMPDIR/b")"
+	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "vfio-pci vfio-pci"
+	# Six writes, one device's three after the other's: never interleaved.
+	run writes
+	assert_equal "${#lines[@]}" 6
+	assert_equal "$(sed 's/ .*//; s/[0-9a-f:.]*\/driver_override/X/' <<<"$output" | sed -n '1p;4p' | sort -u)" "devices/X"
+	run cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	assert_line --regexp "already on vfio-pci: nothing to do$"
 }
 
 @test "in use: an interface up with an address is refused, naming it; --force detaches anyway" {
