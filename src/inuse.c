@@ -45,17 +45,15 @@ static void add_reason(struct reasons *r, const char *fmt, ...)
 
 /* --- network interfaces ------------------------------------------------ */
 
-static bool iface_up(const struct sysfs_ctx *ctx, const char *addr, const char *ifname)
+static bool iface_up(const struct sysfs_ctx *ctx, const char *netdir, const char *ifname)
 {
-	char v[32];
-	unsigned long flags;
+	char v[32], path[4200];
 
-	if (sysfs_read_s(ctx, v, sizeof(v), "/sys/bus/pci/devices/%s/net/%s/flags", addr, ifname) == 0) {
-		flags = strtoul(v, NULL, 16);
-		return flags & IFF_UP;
-	}
-	if (sysfs_read_s(ctx, v, sizeof(v), "/sys/class/net/%s/operstate", ifname) == 0 ||
-	    sysfs_read_s(ctx, v, sizeof(v), "/sys/bus/pci/devices/%s/net/%s/operstate", addr, ifname) == 0)
+	snprintf(path, sizeof(path), "%s/%s/flags", netdir, ifname);
+	if (sysfs_read_s(ctx, v, sizeof(v), "/sys/class/net/%s/flags", ifname) == 0 || read_line(path, v, sizeof(v)))
+		return strtoul(v, NULL, 16) & IFF_UP;
+	snprintf(path, sizeof(path), "%s/%s/operstate", netdir, ifname);
+	if (sysfs_read_s(ctx, v, sizeof(v), "/sys/class/net/%s/operstate", ifname) == 0 || read_line(path, v, sizeof(v)))
 		return strcmp(v, "up") == 0 || strcmp(v, "unknown") == 0 || strcmp(v, "dormant") == 0;
 	return false;
 }
@@ -191,22 +189,44 @@ static bool iface_addr_live(const char *ifname, char *out, size_t len)
 	return found;
 }
 
-static void check_net(const struct sysfs_ctx *ctx, const char *addr, struct reasons *r)
+/* The interfaces in one net/ directory of the device. */
+static void check_netdir(const struct sysfs_ctx *ctx, const char *netdir, struct reasons *r)
 {
-	DIR *d = sysfs_opendir(ctx, "/sys/bus/pci/devices/%s/net", addr);
+	DIR *d = opendir(netdir);
 	struct dirent *e;
 
 	while (d && (e = readdir(d))) {
 		char what[INET6_ADDRSTRLEN + 32];
 		const char *ifn = e->d_name;
 
-		if (ifn[0] == '.' || !iface_up(ctx, addr, ifn))
+		if (ifn[0] == '.' || !iface_up(ctx, netdir, ifn))
 			continue;
 		if ((sysfs_is_live(ctx) && iface_addr_live(ifn, what, sizeof(what))) ||
 		    iface_addr4_proc(ctx, ifn, what, sizeof(what)) || iface_addr6_proc(ctx, ifn, what, sizeof(what)))
 			add_reason(r, "interface %s is up with address %s (ip link set %s down)", ifn, what, ifn);
 		else if (iface_route(ctx, ifn, what, sizeof(what)))
 			add_reason(r, "interface %s is up with a route to %s (ip link set %s down)", ifn, what, ifn);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The device's interfaces: in its net/, or one level down (virtio0/net/). */
+static void check_net(const struct sysfs_ctx *ctx, const char *addr, struct reasons *r)
+{
+	char dir[4096], netdir[4400];
+	struct dirent *e;
+	DIR *d;
+
+	sysfs_path(ctx, dir, sizeof(dir), "/sys/bus/pci/devices/%s", addr);
+	snprintf(netdir, sizeof(netdir), "%s/net", dir);
+	check_netdir(ctx, netdir, r);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR || strcmp(e->d_name, "net") == 0)
+			continue;
+		snprintf(netdir, sizeof(netdir), "%s/%s/net", dir, e->d_name);
+		check_netdir(ctx, netdir, r);
 	}
 	if (d)
 		closedir(d);
@@ -309,12 +329,21 @@ static void check_block(const struct sysfs_ctx *ctx, const char *addr, struct re
 		char mnt[4096];
 		unsigned ma, mi;
 
+		char src[4096] = "";
+		const char *sep = strstr(line, " - "), *base;
+
 		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &ma, &mi, mnt) != 3)
 			continue;
+		/* btrfs and others show an anonymous 0:N: the source names the device. */
+		if (sep)
+			sscanf(sep + 3, "%*s %4095s", src);
+		base = strncmp(src, "/dev/", 5) == 0 ? strrchr(src, '/') + 1 : NULL;
 		for (size_t i = 0; i < b.n; i++)
-			if (b.v[i].major == ma && b.v[i].minor == mi)
+			if ((b.v[i].major == ma && b.v[i].minor == mi) || (base && strcmp(base, b.v[i].name) == 0)) {
 				add_reason(r, "block device %s (%u:%u) is mounted on %s (umount %s)",
-					   b.v[i].name, ma, mi, mnt, mnt);
+					   b.v[i].name, b.v[i].major, b.v[i].minor, mnt, mnt);
+				break;
+			}
 	}
 	if (f)
 		fclose(f);

@@ -277,6 +277,13 @@ drivers/e1000e/bind $NIC"
 	printf 'eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' >> "$ROOT/proc/net/route"
 	refused 1 "interface eth0 is up with a route to default via 10.0.2.2 (ip link set eth0 down)" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 	netdev down
+	# A virtio-net's interface sits one level down: virtio0/net/.
+	v=$ROOT/sys/bus/pci/devices/$NIC2/virtio0/net/eth1
+	mkdir -p "$v"
+	echo 0x1003 > "$v/flags"
+	printf 'eth1\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' >> "$ROOT/proc/net/route"
+	refused 1 "$NIC2: the host uses it: interface eth1 is up with a route to 192.168.1.0/24 (ip link set eth1 down)" \
+		detach --sysroot="$ROOT" --driver=pci-stub 03:00.1
 	D --driver=pci-stub 03:00.0
 	assert_success
 }
@@ -291,6 +298,10 @@ drivers/e1000e/bind $NIC"
 	kernel
 	refused 1 "$NVME: the host uses it: block device nvme0n1p1 (259:1) is mounted on /boot (umount /boot): free it first, or give --force" \
 		detach --sysroot="$ROOT" --driver=pci-stub 0001:02:00.0
+	# btrfs: an anonymous device number, the source names the partition.
+	sed -i '$d' "$ROOT/proc/self/mountinfo"
+	echo '31 22 0:45 / /home rw,relatime shared:3 - btrfs /dev/nvme0n1p1 rw,space_cache' >> "$ROOT/proc/self/mountinfo"
+	refused 1 "block device nvme0n1p1 (259:1) is mounted on /home (umount /home)" detach --sysroot="$ROOT" --driver=pci-stub 0001:02:00.0
 	sed -i '$d' "$ROOT/proc/self/mountinfo"
 	echo '/dev/nvme0n1p2                          partition	8388604		0		-2' >> "$ROOT/proc/swaps"
 	refused 1 "block device nvme0n1p2 is active swap (swapoff /dev/nvme0n1p2)" detach --sysroot="$ROOT" --driver=pci-stub 0001:02:00.0
