@@ -58,10 +58,12 @@ int inject_ioctls(const struct inject_target *tg, struct inject_call *calls, siz
 #define DEFAULT_TIMEOUT_MS 5000
 #define CLEANUP_GRACE_MS 1000   /* extra time to put the target back after a timeout */
 #define BUSY_RETRY_US 2000      /* another kvm-assign holds the target: try again */
-#define DYING_WAIT_MS 200       /* no code to look at: is it exiting? */
 
-/* The kernel-internal code that makes it restart an interrupted call. */
+/* The kernel-internal codes that make it restart an interrupted call. */
 #define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
 
 #define USER_CS_64 0x33          /* __USER_CS: a 64-bit code segment */
 #define ALL_SIGNALS (~0ULL)      /* the kernel keeps SIGKILL and SIGSTOP out */
@@ -163,8 +165,12 @@ struct injection {
 	struct tracee t;
 	enum phase phase;
 	struct way_back wb;
-	struct user_regs_struct entry;  /* at the system call entry we start from */
-	struct user_regs_struct own;    /* the state to return to: that call, not yet made */
+	struct user_regs_struct entry;  /* where we took it: registers at that stop */
+	bool at_entry;                  /* that stop is a system call entry (else get_signal) */
+	struct user_regs_struct own;    /* its own state, as rt_sigreturn puts it back */
+	struct user_regs_struct exact;  /* the same, for us to put back at a get_signal()
+	                                 * stop: the kernel then restarts an interrupted
+	                                 * call itself, restart_syscall included */
 	unsigned long long own_mask;
 	unsigned long page;
 	size_t page_len;
@@ -227,11 +233,13 @@ static void explain_gone(struct injection *j)
 
 /* ---- attaching: only to the process that was checked ----------------- */
 
-/* Another kvm-assign already holds it: wait for our turn, by the deadline. */
+/* Another kvm-assign already holds it: wait for our turn, by the deadline.
+ * (Its tracer may let go between our refusal and our look: try again.) */
 static int seize_in_turn(struct injection *j)
 {
 	struct tracee *t = &j->t;
 	char comm[32];
+	int untraced_refusals = 0;
 
 	for (;;) {
 		struct timespec now;
@@ -242,11 +250,18 @@ static int seize_in_turn(struct injection *j)
 		if (errno != EPERM)
 			break;
 		tracer = proc_status_field(j->tg->pid, "TracerPid");
-		if (tracer <= 0)
-			break;
-		proc_comm((pid_t)tracer, comm, sizeof(comm));
-		if (strcmp(comm, "kvm-assign") != 0)
-			break;
+		if (tracer > 0) {
+			proc_comm((pid_t)tracer, comm, sizeof(comm));
+			/* "?": that tracer is gone already */
+			if (strcmp(comm, "kvm-assign") != 0 && strcmp(comm, "?") != 0) {
+				errno = EPERM;
+				break;
+			}
+			untraced_refusals = 0;
+		} else if (++untraced_refusals == 3) {
+			errno = EPERM;
+			break;	/* refused for another reason: say which */
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (ms_between(&t->deadline, &now) >= 0) {
 			say(j->why, j->whylen, "process %d is in the hands of another kvm-assign "
@@ -343,27 +358,35 @@ static bool adopt_restart_semantics(struct user_regs_struct *r)
 	return false;
 }
 
+/* Calls that put a temporary signal mask in force until they return: while
+ * the thread is stopped inside one, ptrace shows that mask, not its own. */
+static bool temporary_mask(const struct user_regs_struct *r)
+{
+	long nr = (long)r->orig_rax;
+
+	return (nr == SYS_ppoll && r->r10) || (nr == SYS_pselect6 && r->r9) ||
+	       (nr == SYS_epoll_pwait && r->r8) || (nr == SYS_epoll_pwait2 && r->r8) ||
+	       nr == SYS_rt_sigsuspend;
+}
+
+static bool is_restart_code(long rax)
+{
+	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND ||
+	       rax == -ERESTART_RESTARTBLOCK;
+}
+
 /*
- * From our interrupt to the entry of the thread's next system call: the one
- * point where its whole state is plain (no call half done, no temporary
- * signal mask of ppoll or pselect in force). An interrupted call is restarted
- * by the kernel on the way, so that is immediate for a VMM waiting in ppoll.
- * Signals met on the way are delivered: the thread is still the VMM's own.
+ * From our interrupt to the entry of the thread's next system call: there
+ * its whole state is plain, no temporary signal mask in force. An interrupted
+ * call is restarted by the kernel on the way, so that is immediate for a VMM
+ * waiting in ppoll. Signals met on the way are delivered: the thread is
+ * still the VMM's own.
  */
 static int reach_syscall_entry(struct injection *j)
 {
 	struct tracee *t = &j->t;
-	struct user_regs_struct r;
 	unsigned char insn[2];
 
-	if (tracee_getregs(t, &r) < 0)
-		return fail(j, "cannot read registers");
-	if (r.cs != USER_CS_64) {
-		errno = ENOEXEC;
-		return fail(j, "process %d is not a 64-bit process", j->tg->pid);
-	}
-	if (adopt_restart_semantics(&r) && tracee_setregs(t, &r) < 0)
-		return fail(j, "cannot write registers");
 	if (tracee_resume(t, PTRACE_SYSCALL, 0) < 0)
 		return fail(j, "cannot resume the thread");
 	for (;;) {
@@ -393,10 +416,59 @@ static int reach_syscall_entry(struct injection *j)
 			    "instruction", j->tg->pid);
 	}
 	/* Its own state: about to make that call. */
+	j->at_entry = true;
 	j->own = j->entry;
 	j->own.rip -= 2;
 	j->own.rax = j->entry.orig_rax;
 	j->own.orig_rax = (unsigned long)-1;
+	j->exact = j->own;
+	return 0;
+}
+
+/*
+ * Take the thread where our interrupt stopped it (inside get_signal()), or,
+ * when a call with a temporary signal mask is in force there, at its next
+ * system call entry. Sets its own state and mask; changes nothing but the
+ * kernel's own restart decision (adopt_restart_semantics).
+ */
+static int take_thread(struct injection *j)
+{
+	struct tracee *t = &j->t;
+	struct user_regs_struct *r = &j->entry;
+
+	if (tracee_getregs(t, r) < 0)
+		return fail(j, "cannot read registers");
+	if (r->cs != USER_CS_64) {
+		errno = ENOEXEC;
+		return fail(j, "process %d is not a 64-bit process", j->tg->pid);
+	}
+	if (adopt_restart_semantics(r) && tracee_setregs(t, r) < 0)
+		return fail(j, "cannot write registers");
+	if (temporary_mask(r)) {
+		if (reach_syscall_entry(j) < 0)
+			return -1;
+	} else {
+		/* Here, its own mask is in force: take it now, before any signal
+		 * can come and be held at its delivery (a signal held so is lost
+		 * if we die then: the kernel drops it with its tracer). */
+		j->at_entry = false;
+		j->exact = *r;
+		j->own = *r;
+		j->own.orig_rax = (unsigned long)-1;
+		if ((long)r->orig_rax >= 0 && is_restart_code((long)r->rax)) {
+			unsigned char insn[2];
+
+			/* what the kernel would do on its way back: make the call again */
+			if (tracee_read(t, r->rip - 2, insn, 2) < 0 || insn[0] != 0x0f || insn[1] != 0x05) {
+				errno = ENOEXEC;
+				return fail(j, "process %d is in a system call not entered by the "
+					    "syscall instruction", j->tg->pid);
+			}
+			j->own.rip -= 2;
+			j->own.rax = (long)r->rax == -ERESTART_RESTARTBLOCK ? SYS_restart_syscall
+									  : r->orig_rax;
+		}
+	}
 	if (tracee_getsigmask(t, &j->own_mask) < 0)
 		return fail(j, "cannot read the signal mask");
 	return 0;
@@ -418,11 +490,14 @@ static int arm(struct injection *j)
 		return fail(j, "cannot read the FPU state");
 	if (way_back_write(t, &j->wb, &j->own, j->own_mask, fpu, fpu_len, xsave) < 0)
 		return fail(j, "cannot write the way back on its stack");
-	/* At a system call entry: make the call mmap, returning to the gadget's
-	 * ret. From here on, letting go means: mmap, then rt_sigreturn. */
+	/* The call that maps the scratch page, then rt_sigreturn: from here on,
+	 * letting go means exactly that. At a system call entry the call about
+	 * to be made becomes the mmap, returning to the gadget's ret. */
 	r = way_back_call(&j->wb, &j->entry, SYS_mmap, args);
-	r.orig_rax = SYS_mmap;
-	r.rip = j->wb.gadget + 2;
+	if (j->at_entry) {
+		r.orig_rax = SYS_mmap;
+		r.rip = j->wb.gadget + 2;
+	}
 	if (tracee_setregs(t, &r) < 0)
 		return fail(j, "cannot write registers");
 	j->phase = PH_ARMED;
@@ -470,8 +545,9 @@ static int map_page(struct injection *j)
 	struct user_regs_struct r;
 	long ret;
 
-	/* the substituted mmap: its exit stop */
-	if (next_syscall_stop(j) < 0 || tracee_getregs(&j->t, &r) < 0)
+	/* to the mmap's exit stop: it is at the gadget, or substituted at an entry */
+	if ((!j->at_entry && next_syscall_stop(j) < 0) || next_syscall_stop(j) < 0 ||
+	    tracee_getregs(&j->t, &r) < 0)
 		return fail(j, "cannot map a scratch page");
 	ret = (long)r.rax;
 	if (ret == -EACCES || ret == -EPERM) {
@@ -680,7 +756,7 @@ static void put_back(struct injection *j)
 		if (t->stop != STOP_EVENT && t->stop != STOP_GROUP)
 			return;
 	}
-	if (tracee_setsigmask(t, j->own_mask) < 0 || tracee_setregs(t, &j->own) < 0)
+	if (tracee_setsigmask(t, j->own_mask) < 0 || tracee_setregs(t, &j->exact) < 0)
 		return;
 	j->phase = PH_RESTORED;
 }
@@ -733,25 +809,16 @@ static void seccomp_note(struct injection *j)
 static int inject(struct injection *j)
 {
 	struct tracee *t = &j->t;
+	int found, find_err;
 
+	/* Its code, before attaching: once attached, every signal sent to the
+	 * thread waits for us at its delivery, and a signal held there is lost
+	 * if we die then (the kernel drops it with its tracer). So attach,
+	 * stop and block signals with as little as possible in between. */
+	found = way_back_find(j->tg->pid, &j->wb);
+	find_err = errno;
 	if (seize_in_turn(j) < 0)
 		return -1;
-	/* attached but not stopped: looking through its code costs it nothing */
-	if (way_back_find(j->tg->pid, &j->wb) < 0) {
-		/* an exiting process has no code left to look at: wait a little
-		 * for its end, to say that rather than "no way back" */
-		tracee_set_deadline(t, DYING_WAIT_MS);
-		while (tracee_wait(t) == 0)
-			tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0);
-		if (t->stop == STOP_EXITED) {
-			errno = ESRCH;
-			return fail(j, "process %d exited", j->tg->pid);
-		}
-		errno = ENOEXEC;
-		return fail(j, "cannot run safely inside process %d: its code has no way back "
-			    "(no 'syscall; ret' and signal restorer in an executable mapping)",
-			    j->tg->pid);
-	}
 	if (tracee_interrupt(t) < 0) {
 		if (errno == ETIMEDOUT)
 			say(j->why, j->whylen, "thread %d of process %d did not stop within %d ms "
@@ -763,11 +830,17 @@ static int inject(struct injection *j)
 	clock_gettime(CLOCK_MONOTONIC, &j->held_from);
 	if (verify_target(j) < 0)
 		return -1;
+	if (found < 0) {
+		errno = find_err == ENOEXEC ? ENOEXEC : find_err;
+		return fail(j, "cannot run safely inside process %d: its code has no way back "
+			    "(no 'syscall; ret' and signal restorer in an executable mapping)",
+			    j->tg->pid);
+	}
 	if (!way_back_still_there(t, &j->wb)) {
 		errno = ENOEXEC;
 		return fail(j, "process %d: its code changed while it was looked at", j->tg->pid);
 	}
-	if (reach_syscall_entry(j) < 0 || arm(j) < 0 || map_page(j) < 0 || write_page(j) < 0)
+	if (take_thread(j) < 0 || arm(j) < 0 || map_page(j) < 0 || write_page(j) < 0)
 		return -1;
 	return j->rep->per_call ? run_per_call(j) : run_stub(j);
 }

@@ -54,7 +54,7 @@ static long no_restart_count(void)
 }
 
 struct counts {
-	unsigned long bytes_ok, bytes_bad, eintr_unexpected, bad_errno, canary_bad, loops;
+	unsigned long bytes_ok, bytes_bad, eintr_unexpected, bad_errno, canary_bad, mask_bad, loops;
 	unsigned char next;
 };
 
@@ -104,14 +104,19 @@ static long ppoll_canary(struct pollfd *pfd, const struct timespec *ts, struct c
 	register long r15 __asm__("r15") = 0x1515151515151515L;
 	register long r10 __asm__("r10") = 0;   /* no signal mask */
 	register long r8 __asm__("r8") = 8;
-	long ret;
+	long ret, xmm = 0x0808080808080808L;
 
-	__asm__ volatile("syscall"
-			 : "=a"(ret), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15), "+r"(r10), "+r"(r8)
+	/* xmm8 too: the FPU state a signal frame carries must come back */
+	__asm__ volatile("movq %[x], %%xmm8\n\t"
+			 "syscall\n\t"
+			 "movq %%xmm8, %[x]"
+			 : "=a"(ret), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15), "+r"(r10), "+r"(r8),
+			   [x] "+r"(xmm)
 			 : "0"((long)SYS_ppoll), "D"(pfd), "S"(1L), "d"(ts)
-			 : "rcx", "r11", "memory");
+			 : "rcx", "r11", "xmm8", "memory");
 	if (r12 != 0x1212121212121212L || r13 != 0x1313131313131313L ||
-	    r14 != 0x1414141414141414L || r15 != 0x1515151515151515L)
+	    r14 != 0x1414141414141414L || r15 != 0x1515151515151515L ||
+	    xmm != 0x0808080808080808L)
 		c->canary_bad++;
 	return ret;
 }
@@ -233,6 +238,14 @@ int main(int argc, char **argv)
 		int s;
 
 		c.loops++;
+		/* no signal is ever blocked here: a mask left behind shows */
+		{
+			sigset_t now;
+
+			sigprocmask(SIG_BLOCK, NULL, &now);
+			if (!sigisemptyset(&now))
+				c.mask_bad++;
+		}
 		r = read(rfd, buf, sizeof(buf));
 		if (r < 0)
 			check_fail(&c, errno, nr, all, 1);
@@ -262,8 +275,8 @@ int main(int argc, char **argv)
 	for (ssize_t r; (r = read(rfd, buf, sizeof(buf))) > 0;)
 		take_bytes(&c, buf, r);
 	dprintf(1, "usr1=%d usr2=%d rt=%d bytes_ok=%lu bytes_bad=%lu eintr_unexpected=%lu "
-		"bad_errno=%lu canary_bad=%lu loops=%lu\n", (int)got_usr1, (int)got_usr2,
+		"bad_errno=%lu canary_bad=%lu mask_bad=%lu loops=%lu\n", (int)got_usr1, (int)got_usr2,
 		(int)got_rt, c.bytes_ok, c.bytes_bad, c.eintr_unexpected, c.bad_errno,
-		c.canary_bad, c.loops);
+		c.canary_bad, c.mask_bad, c.loops);
 	return 0;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* target-feeder.c - keeps busy-target busy during injections: a numbered byte
  * stream on its fifo and a steady rain of signals, with a count of each sent. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +11,14 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -23,12 +33,17 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: target-feeder PID FIFO COUNTERS BYTES SIGNALS\n");
+		fprintf(stderr, "usage: target-feeder PID FIFO COUNTERS BYTES SIGNALS (0 0: until SIGTERM)\n");
 		return 2;
 	}
 	pid = (pid_t)atoi(argv[1]);
 	nbytes = strtoul(argv[4], NULL, 10);
 	nsigs = strtoul(argv[5], NULL, 10);
+	/* 0 and 0: until SIGTERM, then the counts as always */
+	if (nbytes == 0 && nsigs == 0) {
+		nbytes = nsigs = (unsigned long)-1;
+		signal(SIGTERM, on_term);
+	}
 	fd = open(argv[3], O_RDONLY);
 	got = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	if (got == MAP_FAILED) {
@@ -41,7 +56,7 @@ int main(int argc, char **argv)
 		perror("target-feeder: fifo");
 		return 1;
 	}
-	for (unsigned long i = 0, sent = 0; i < nbytes || sent < nsigs; i++) {
+	for (unsigned long i = 0, sent = 0; (i < nbytes || sent < nsigs) && !stop; i++) {
 		if (i < nbytes && write(fd, &b, 1) == 1) {
 			b++;
 			bytes++;
