@@ -4,13 +4,28 @@
 # booted under QEMU (TCG) with a real /dev/kvm, and prints their TAP as its own.
 #
 # Needs qemu-system-x86, busybox-static, bats, apt-get (kernel download, then
-# cached in $KVM_ASSIGN_TEST_CACHE). It never skips on its own: a missing piece
-# is a "Bail out!". KVM_ASSIGN_SKIP_REAL_KERNEL=1 skips it, but not when CI=true.
+# cached in $KVM_ASSIGN_TEST_CACHE). It never skips on its own (but for a
+# missing legacy kernel, below): a missing piece is a "Bail out!".
+# KVM_ASSIGN_SKIP_REAL_KERNEL=1 skips it, but not when CI=true.
 # KVM_ASSIGN_KERNEL_PKG pins the kernel package (default: what linux-image-amd64
 # depends on); KVM_ASSIGN_REAL_KERNEL_TIMEOUT bounds the guest, and
 # KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT each inner test (seconds).
 # KVM_ASSIGN_RK_MACHINE=q35-iommu boots QEMU's q35 with an emulated Intel IOMMU
 # (interrupt remapping on, intel_iommu=on) and runs tests/real-kernel/iommu/.
+#
+# KVM_ASSIGN_RK_KERNEL=legacy boots instead Linux 4.1.15 with legacy device
+# assignment built in (everything built in: no modules, no download): the
+# bzImage in $KVM_ASSIGN_LEGACY_KERNEL (the file or its directory), else in
+# shared/legacy-kernel/ beside the source tree or beside one of its
+# ancestors, checked against the SHA256SUMS beside it. Not found: a TAP skip,
+# but a "Bail out!" when CI=true. Its machines (KVM_ASSIGN_RK_MACHINE) are q35
+# with a PCIe root port at 00:04.0 and a second e1000e behind it (01:00.0):
+#   legacy             intel-iommu,intremap=on + intel_iommu=on
+#   legacy-nointremap  intel-iommu,intremap=off + intel_iommu=on
+#   legacy-noiommu     no IOMMU at all
+# Their suites: tests/legacy-kernel/, and its nointremap/ and noiommu/.
+# KVM_ASSIGN_RK_APPEND adds to the kernel command line; KVM_ASSIGN_RK_SUITE
+# names another suite directory (below the source tree) to run.
 # Usage: real-kernel.sh [FILE.bats...]   (default: all of the machine's suite)
 
 set -u
@@ -26,21 +41,48 @@ CACHE=${KVM_ASSIGN_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/kvm-assi
 TIMEOUT=${KVM_ASSIGN_REAL_KERNEL_TIMEOUT:-480}
 SUITE=$TOP_SRCDIR/tests/real-kernel
 INIT=$SUITE/init.sh
-# The machine: QEMU's default pc, or q35 with an Intel IOMMU (for check).
-case ${KVM_ASSIGN_RK_MACHINE:-pc} in
-pc) MACHINE_ARGS= ; MACHINE_APPEND= ; SUITE_DIR=tests/real-kernel ;;
-q35-iommu)
-	# The IOMMU must exist before the devices it translates.
-	MACHINE_ARGS="-machine q35 -device intel-iommu,intremap=on"
+KERNEL=${KVM_ASSIGN_RK_KERNEL:-debian}
+MACHINE=${KVM_ASSIGN_RK_MACHINE:-pc}
+# The machine: QEMU's default pc, or q35 with an Intel IOMMU (for check); the
+# legacy kernel's q35 machines also have a bridge (its assign answers EPERM).
+# The IOMMU must exist before the devices it translates.
+IOMMU_ON="-machine q35 -device intel-iommu,intremap=on"
+BRIDGE="-device pcie-root-port,id=rp1,chassis=1,addr=04.0
+-device e1000e,bus=rp1,netdev=nic1 -netdev user,id=nic1,restrict=on"
+# 4.1's getrandom() blocks until its pool has 128 bits of credited entropy,
+# which an idle TCG guest may not gather for minutes (jq calls it): credit a
+# virtio RNG's output (rng_core.default_quality) so the pool fills at boot.
+RNG="-device virtio-rng-pci"
+RNG_APPEND=" rng_core.default_quality=1000"
+case $KERNEL:$MACHINE in
+debian:pc) MACHINE_ARGS= ; MACHINE_APPEND= ; SUITE_DIR=tests/real-kernel ;;
+debian:q35-iommu)
+	MACHINE_ARGS=$IOMMU_ON
 	MACHINE_APPEND=" intel_iommu=on"
 	SUITE_DIR=tests/real-kernel/iommu ;;
-*) echo "Bail out! real kernel: unknown KVM_ASSIGN_RK_MACHINE '$KVM_ASSIGN_RK_MACHINE'"; exit 1 ;;
+legacy:legacy)
+	MACHINE_ARGS="$IOMMU_ON $BRIDGE $RNG"
+	MACHINE_APPEND=" intel_iommu=on$RNG_APPEND"
+	SUITE_DIR=tests/legacy-kernel ;;
+legacy:legacy-nointremap)
+	MACHINE_ARGS="-machine q35 -device intel-iommu,intremap=off $BRIDGE $RNG"
+	MACHINE_APPEND=" intel_iommu=on$RNG_APPEND"
+	SUITE_DIR=tests/legacy-kernel/nointremap ;;
+legacy:legacy-noiommu)
+	MACHINE_ARGS="-machine q35 $BRIDGE $RNG"
+	MACHINE_APPEND=$RNG_APPEND
+	SUITE_DIR=tests/legacy-kernel/noiommu ;;
+*) echo "Bail out! real kernel: no machine '$MACHINE' for kernel '$KERNEL' (KVM_ASSIGN_RK_MACHINE, KVM_ASSIGN_RK_KERNEL)"; exit 1 ;;
 esac
+MACHINE_APPEND="$MACHINE_APPEND${KVM_ASSIGN_RK_APPEND:+ $KVM_ASSIGN_RK_APPEND}"
+SUITE_DIR=${KVM_ASSIGN_RK_SUITE:-$SUITE_DIR}
 # The emulated PCI device the inner tests use: e1000e has MSI-X (5 vectors).
 RK_DEVICE=0000:00:03.0
 # insmod order: each module after those it depends on (modinfo depends=).
+# The legacy kernel has all of it built in.
 MODULES="irqbypass ccp kvm kvm-amd virtio_ring virtio virtio_pci_legacy_dev
 virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p"
+[ "$KERNEL" = legacy ] && MODULES=
 
 start=$(date +%s)
 run=
@@ -65,7 +107,48 @@ if [ "${KVM_ASSIGN_SKIP_REAL_KERNEL:-0}" = 1 ]; then
 	exit 0
 fi
 
-for tool in qemu-system-x86_64 busybox bats apt-get apt-cache dpkg gzip timeout; do
+# find_legacy_kernel - sets lkdir and lkfile, or lkwhy (why not).
+LEGACY_NAME=bzImage-4.1.15-legacy
+find_legacy_kernel() {
+	if [ -n "${KVM_ASSIGN_LEGACY_KERNEL:-}" ]; then
+		if [ -d "$KVM_ASSIGN_LEGACY_KERNEL" ]; then
+			lkdir=$KVM_ASSIGN_LEGACY_KERNEL lkfile=$LEGACY_NAME
+		else
+			lkdir=$(dirname "$KVM_ASSIGN_LEGACY_KERNEL")
+			lkfile=$(basename "$KVM_ASSIGN_LEGACY_KERNEL")
+		fi
+		[ -f "$lkdir/$lkfile" ] && return 0
+		lkwhy="KVM_ASSIGN_LEGACY_KERNEL=$KVM_ASSIGN_LEGACY_KERNEL: no such kernel"
+		return 1
+	fi
+	lkfile=$LEGACY_NAME
+	d=$(cd "$TOP_SRCDIR" && pwd -P)
+	while :; do
+		lkdir=$(dirname "$d")/shared/legacy-kernel
+		[ -f "$lkdir/$lkfile" ] && return 0
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
+	done
+	lkwhy="no shared/legacy-kernel/$LEGACY_NAME beside $TOP_SRCDIR or its parents (set KVM_ASSIGN_LEGACY_KERNEL)"
+	return 1
+}
+if [ "$KERNEL" = legacy ]; then
+	if ! find_legacy_kernel; then
+		[ "${CI:-}" = true ] && bail "$lkwhy"
+		echo "1..0 # SKIP legacy-kernel tests: $lkwhy"
+		exit 0
+	fi
+	# Verified each run: 4 MB take no time, and a wrong kernel wastes a boot.
+	[ -r "$lkdir/SHA256SUMS" ] || bail "$lkdir/SHA256SUMS missing"
+	grep -q " \*\{0,1\}$lkfile\$" "$lkdir/SHA256SUMS" ||
+		bail "$lkdir/SHA256SUMS does not list $lkfile"
+	(cd "$lkdir" && grep " \*\{0,1\}$lkfile\$" SHA256SUMS | sha256sum -c --status) ||
+		bail "$lkdir/$lkfile does not match its SHA256SUMS"
+	TOOLS="qemu-system-x86_64 busybox bats gzip timeout sha256sum"
+else
+	TOOLS="qemu-system-x86_64 busybox bats apt-get apt-cache dpkg gzip timeout"
+fi
+for tool in $TOOLS; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		bail "'$tool' not found (packages: qemu-system-x86 busybox-static bats apt dpkg gzip coreutils)"
 done
@@ -75,17 +158,7 @@ ldd "$busybox" >/dev/null 2>&1 &&
 [ -r "$INIT" ] || bail "$INIT missing"
 mkdir -p "$CACHE" || bail "cannot create cache $CACHE"
 
-# --- the kernel: Debian's stock package, unpacked once --------------------
-pkg=${KVM_ASSIGN_KERNEL_PKG:-}
-[ -n "$pkg" ] || pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
-[ -n "$pkg" ] || pkg=$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
-	grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -n 1)
-[ -n "$pkg" ] || pkg=$(cd "$CACHE" && ls -d linux-image-*-amd64 2>/dev/null |
-	sort -V | tail -n 1)
-[ -n "$pkg" ] ||
-	bail "no linux-image-*-amd64 known to apt-cache nor cached (run apt-get update)"
-
+# --- the kernel: Debian's stock package, unpacked once; or the legacy one ---
 fetch_kernel() {	# $1 = package: leaves $CACHE/$1/{vmlinuz,kver,modules/*.ko}
 	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX") || return 1
 	dl() { (cd "$tmp" && apt-get download -o APT::Sandbox::User=root "$1"); }
@@ -112,14 +185,30 @@ fetch_kernel() {	# $1 = package: leaves $CACHE/$1/{vmlinuz,kver,modules/*.ko}
 	rm -rf "${CACHE:?}/$1" && mv "$tmp/k" "$CACHE/$1"
 	rm -rf "$tmp"
 }
-kdir=$CACHE/$pkg
-# One fetch at a time: make -j may run this and real-kernel-iommu.sh at once.
+debian_package() {	# the linux-image package to boot
+	pkg=${KVM_ASSIGN_KERNEL_PKG:-}
+	[ -n "$pkg" ] || pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+	[ -n "$pkg" ] || pkg=$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
+		grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -n 1)
+	[ -n "$pkg" ] || pkg=$(cd "$CACHE" && ls -d linux-image-*-amd64 2>/dev/null |
+		sort -V | tail -n 1)
+	[ -n "$pkg" ] ||
+		bail "no linux-image-*-amd64 known to apt-cache nor cached (run apt-get update)"
+}
+# One fetch at a time: make -j may run several of these boots at once.
 exec 9>"$CACHE/.lock" && flock 9 || bail "cannot lock $CACHE/.lock"
-if [ ! -s "$kdir/kver" ]; then
-	echo "# fetching $pkg into $CACHE"
-	fetch_kernel "$pkg" || bail "cannot download or unpack $pkg"
+if [ "$KERNEL" = legacy ]; then
+	kver=4.1.15-legacy pkg=$lkdir/$lkfile vmlinuz=$lkdir/$lkfile kdir=
+else
+	debian_package
+	kdir=$CACHE/$pkg
+	if [ ! -s "$kdir/kver" ]; then
+		echo "# fetching $pkg into $CACHE"
+		fetch_kernel "$pkg" || bail "cannot download or unpack $pkg"
+	fi
+	kver=$(cat "$kdir/kver") vmlinuz=$kdir/vmlinuz
 fi
-kver=$(cat "$kdir/kver")
 
 # --- the initramfs: busybox, the modules, init.sh; cached by content -------
 key=$( { cat "$INIT"; echo "$MODULES"; "$busybox" 2>&1 | head -n 1; } |
@@ -131,8 +220,8 @@ if [ ! -s "$initrd" ]; then
 		"$tmp/root/sys" "$tmp/root/mnt/host" "$tmp/root/results" "$tmp/root/lib"
 	cp "$busybox" "$tmp/root/bin/busybox" &&
 		cp "$INIT" "$tmp/root/init" && chmod 755 "$tmp/root/init" &&
-		cp -r "$kdir/modules" "$tmp/root/lib/" &&
-		printf '%s\n' $MODULES >"$tmp/root/etc/modules" &&
+		{ [ -z "$MODULES" ] || cp -r "$kdir/modules" "$tmp/root/lib/"; } &&
+		{ [ -z "$MODULES" ] || printf '%s\n' $MODULES; } >"$tmp/root/etc/modules" &&
 		(cd "$tmp/root" && find . | "$busybox" cpio -o -H newc 2>/dev/null |
 			gzip -1) >"$tmp/initrd.gz" &&
 		mv "$tmp/initrd.gz" "$initrd" ||
@@ -192,7 +281,7 @@ EOF
 # shellcheck disable=SC2086
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
 	$MACHINE_ARGS -nodefaults -display none -no-reboot \
-	-kernel "$kdir/vmlinuz" -initrd "$initrd" \
+	-kernel "$vmlinuz" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 mitigations=off softlockup_panic=1 watchdog_thresh=20$MACHINE_APPEND" \
 	-serial "file:$run/console.log" \
 	-device e1000e,addr=03.0,netdev=nic0 -netdev user,id=nic0,restrict=on \
@@ -218,7 +307,7 @@ else
 fi
 
 [ -f "$res/tap" ] && cat "$res/tap"
-echo "# real kernel $kver ($pkg) on ${KVM_ASSIGN_RK_MACHINE:-pc}, ${took}s in all, cache $CACHE"
+echo "# real kernel $kver ($pkg) on $MACHINE${KVM_ASSIGN_RK_APPEND:+ + $KVM_ASSIGN_RK_APPEND}, ${took}s in all, cache $CACHE"
 [ -f "$res/timing" ] && sed 's/^/# guest /' "$res/timing"
 log_tail "$res/stderr" "inner bats stderr"
 [ -f "$run/hung.txt" ] && cat "$run/hung.txt"
