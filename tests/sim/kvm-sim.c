@@ -7,7 +7,7 @@
 /*
  * The programs under it are unmodified: /dev/kvm opens, KVMIO ioctls and
  * readlinks of /proc/PID/fd/N reach this supervisor, which models the legacy
- * assignment kernel of KERNEL-FACTS.md. Simulated fds are real memfds with
+ * assignment kernel of docs/kernel.md. Simulated fds are real memfds with
  * distinctive names, so fork, SCM_RIGHTS and kcmp work on them for real.
  */
 #ifndef _GNU_SOURCE
