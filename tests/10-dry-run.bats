@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 10-dry-run.bats - the exact argument bytes of every ioctl, per docs/kernel.md
-# §3, as --dry-run prints them and --json reports them (parsed by jq).
+# §5, as --dry-run prints them and --json reports them (parsed by jq).
 
 load test_helper
 
