@@ -202,12 +202,20 @@ static void print_human(const struct check_run *c, const struct verdict *v)
 				printf("%s%s\n", i ? "\n" : "", strcmp(section, "kvm") == 0 ? "kernel and KVM"
 				       : strcmp(section, "iommu") == 0 ? "IOMMU" : "VFIO");
 		}
-		printf("  %s%-4s%s  %-*s  %s\n", colour ? status_colour[it->status] : "", status_word[it->status],
-		       colour ? "\033[0m" : "", width, it->name, it->message);
-		if (it->fix && it->status != CHECK_OK && it->status != CHECK_SKIP)
-			printf("  %-4s  %-*s  fix: %s\n", "", width, "", it->fix);
+		/* Messages quote the snapshot's and the host's own text: escaped. */
+		printf("  %s%-4s%s  %-*s  ", colour ? status_colour[it->status] : "", status_word[it->status],
+		       colour ? "\033[0m" : "", width, it->name);
+		fputs_escaped(it->message, stdout);
+		putchar('\n');
+		if (it->fix && it->status != CHECK_OK && it->status != CHECK_SKIP) {
+			printf("  %-4s  %-*s  fix: ", "", width, "");
+			fputs_escaped(it->fix, stdout);
+			putchar('\n');
+		}
 	}
-	printf("\nverdict: %s\n", v->message);
+	fputs("\nverdict: ", stdout);
+	fputs_escaped(v->message, stdout);
+	putchar('\n');
 }
 
 int cmd_check(int argc, const char **argv)

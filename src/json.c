@@ -3,9 +3,12 @@
  * json.c - a small streaming JSON writer for --json: one object per line,
  * so scripts can read kvm-assign's output with any JSON-lines reader.
  */
+/* Strings are valid UTF-8 whatever the input: a byte that is not part of a
+ * valid UTF-8 sequence is written as \ufffd (U+FFFD REPLACEMENT CHARACTER). */
 #include <inttypes.h>
 
 #include "json.h"
+#include "util.h"
 
 void json_init(struct json *j, FILE *out)
 {
@@ -25,10 +28,21 @@ static void put_string(FILE *out, const char *s)
 		case '\t': fputs("\\t", out); break;
 		case '\r': fputs("\\r", out); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f) {
 				fprintf(out, "\\u%04x", *p);
-			else
+			} else if (*p >= 0x80) {
+				/* Valid UTF-8 as it is; each byte that is not: U+FFFD. */
+				size_t n = utf8_seq_len(p);
+
+				if (n == 0) {
+					fputs("\\ufffd", out);
+				} else {
+					fwrite(p, 1, n, out);
+					p += n - 1;
+				}
+			} else {
 				fputc(*p, out);
+			}
 		}
 	}
 	fputc('"', out);

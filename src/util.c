@@ -5,20 +5,95 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "exitcodes.h"
 #include "util.h"
 
+size_t utf8_seq_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;	/* a continuation byte, an overlong lead, or beyond U+10FFFF */
+	n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	cp = c & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t escape_for_terminal(char *dst, size_t len, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (!len)
+		return 0;
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+		/* U+0080..U+009F (C2 80..C2 9F) are the C1 controls: CSI is one */
+		bool ctl = n == 1 ? (*p < 0x20 || *p == 0x7f) : n == 0 || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+
+		if (ctl) {
+			size_t k = n ? n : 1;
+
+			if (o + 4 * k >= len)
+				break;
+			for (size_t i = 0; i < k; i++)
+				o += (size_t)snprintf(dst + o, len - o, "\\x%02x", p[i]);
+			p += k;
+		} else {
+			if (o + n >= len)
+				break;
+			memcpy(dst + o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void fputs_escaped(const char *s, FILE *f)
+{
+	size_t len = 4 * strlen(s) + 1;
+	char *shown = xcalloc(1, len);
+
+	escape_for_terminal(shown, len, s);
+	fputs(shown, f);
+	free(shown);
+}
+
 void verr_msg(const char *topic, const char *fmt, va_list ap)
 {
+	char *raw, *shown;
+	size_t len;
+
+	/* A message may carry anyone's text (a path, a process name): escape it. */
 	fflush(stdout);
-	fprintf(stderr, PROGRAM_NAME ": %s", topic);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	raw = xvasprintf(fmt, ap);
+	len = 4 * strlen(raw) + 1;
+	shown = xcalloc(1, len);
+	escape_for_terminal(shown, len, raw);
+	fprintf(stderr, PROGRAM_NAME ": %s%s\n", topic, shown);
+	free(shown);
+	free(raw);
 }
 
 void err_msg(const char *fmt, ...)
@@ -134,19 +209,52 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+bool read_line_fd(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	buf[0] = '\0';
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	buf[got] = '\0';
+	if (!got) {
+		errno = ENODATA;
+		return false;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
 bool read_line(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
 	bool ok;
+	int e;
 
-	if (!f)
+	buf[0] = '\0';
+	if (fd < 0)
 		return false;
-	ok = fgets(buf, (int)len, f) != NULL;
-	if (!ok && !ferror(f))
-		errno = ENODATA;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;	/* a FIFO, a device, a directory: not an attribute */
+		return false;
+	}
+	ok = read_line_fd(fd, buf, len);
+	e = errno;
+	close(fd);
+	errno = e;
 	return ok;
 }
 

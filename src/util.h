@@ -37,8 +37,24 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
 /* Small-file readers (sysfs attributes, /proc lines).  errno tells why on failure. */
-/* The first line of a file, without its newline; false if unreadable. */
+/* The first line of a file, without its newline; false if unreadable.  Only a
+ * regular file (sysfs and procfs attributes are), opened without blocking,
+ * and at most len - 1 bytes read: a FIFO or /dev/zero cannot hang it. */
 bool read_line(const char *path, char *buf, size_t len);
+/* The same from an open fd (read from its current offset). */
+bool read_line_fd(int fd, char *buf, size_t len);
+
+/*
+ * Outside text (a driver's name, a process's name, a file's first line) for a
+ * terminal: control characters (C0, DEL, the C1 range) and bytes that are not
+ * UTF-8 become \xNN; valid UTF-8 text stays as it is.  Truncated to fit.
+ */
+size_t escape_for_terminal(char *dst, size_t len, const char *src);
+/* The same, whole, onto a stream. */
+void fputs_escaped(const char *s, FILE *f);
+/* Length of the valid UTF-8 sequence at p (1-4; no overlongs, surrogates or
+ * code points above U+10FFFF), 0 if the bytes there are not one. */
+size_t utf8_seq_len(const unsigned char *p);
 /* The last component of a symlink's target ("e1000e" for .../drivers/e1000e). */
 bool readlink_basename(const char *path, char *buf, size_t len);
 /* Number of entries in a directory, not counting . and ..; -1 if absent. */
