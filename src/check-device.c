@@ -5,43 +5,58 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <pci/pci.h>
 
 #include "check.h"
 #include "detach.h"
 #include "kvm-assign.h"
+#include "rootpath.h"
 #include "util.h"
 
 #define IOMMU_FIX "enable VT-d/AMD-Vi in the firmware, then boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)"
 
-/* The device's sysfs directory: libpci's sysfs.path, or the sysroot's for a dump. */
-static bool device_dir(const struct check_run *c, const char *addr, char *buf, size_t len)
+static const struct sysfs_ctx live_sys = { .root = "" };
+
+/*
+ * The device's sysfs directory, as a path under the returned context: the
+ * snapshot's (--sysroot, resolved inside it) unless -O sysfs.path chose
+ * another, which is then read as given.  NULL for a dump without a sysroot.
+ */
+static const struct sysfs_ctx *device_dir(const struct check_run *c, const char *addr, char *buf, size_t len)
 {
 	const char *sysfs;
+	char ours[4096];
 
 	if (opts.pacc->method == PCI_ACCESS_DUMP) {
 		if (!*c->sys.root)
-			return false;	/* a dump knows config space only */
-		sysfs_path(&c->sys, buf, len, "/sys/bus/pci/devices/%s", addr);
-		return true;
+			return NULL;	/* a dump knows config space only */
+		snprintf(buf, len, "/sys/bus/pci/devices/%s", addr);
+		return &c->sys;
 	}
 	sysfs = pci_get_param(opts.pacc, "sysfs.path");
+	sysfs_path(&c->sys, ours, sizeof(ours), "/sys/bus/pci");
+	if (*c->sys.root && sysfs && strcmp(sysfs, ours) == 0) {
+		snprintf(buf, len, "/sys/bus/pci/devices/%s", addr);
+		return &c->sys;
+	}
 	snprintf(buf, len, "%s/devices/%s", sysfs ? sysfs : "/sys/bus/pci", addr);
-	return true;
+	return &live_sys;
 }
 
 static bool driver_of(const struct check_run *c, const char *addr, char *drv, size_t len)
 {
-	char dir[4096], path[4200];
+	char dir[4096];
+	const struct sysfs_ctx *ctx = device_dir(c, addr, dir, sizeof(dir));
 
-	if (!device_dir(c, addr, dir, sizeof(dir)))
+	if (!ctx)
 		return false;
-	snprintf(path, sizeof(path), "%s/driver", dir);
-	if (!readlink_basename(path, drv, len))
+	if (sysfs_readlink_basename(ctx, drv, len, "%s/driver", dir) < 0)
 		drv[0] = '\0';
 	return true;
 }
@@ -74,25 +89,25 @@ static void check_driver(struct check_run *c)
 
 static void check_group(struct check_run *c)
 {
-	char dir[4096], path[4200], group[32], members[512] = "", drv[64], fix[128];
+	char dir[4096], group[32], members[512] = "", drv[64], fix[128];
+	const struct sysfs_ctx *ctx = device_dir(c, c->device, dir, sizeof(dir));
 	int n = 0, busy = 0;
 	struct dirent *e;
 	DIR *d;
 
-	if (!device_dir(c, c->device, dir, sizeof(dir))) {
+	if (!ctx) {
 		check_add(c, "device", "iommu_group", CHECK_SKIP, NULL, NULL,
 			  "not known from a dump: give --sysroot, or use the linux-sysfs method");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/iommu_group", dir);
-	if (!readlink_basename(path, group, sizeof(group))) {
+	if (sysfs_readlink_basename(ctx, group, sizeof(group), "%s/iommu_group", dir) < 0) {
 		check_add(c, "device", "iommu_group", c->iommu_groups ? CHECK_WARN : CHECK_FAIL, NULL,
 			  c->iommu_groups ? NULL : IOMMU_FIX,
 			  "in no IOMMU group: %s", c->iommu_groups ? "the IOMMU does not cover it"
 			  : "the IOMMU is off, so the device cannot be isolated");
 		return;
 	}
-	d = opendir(sysfs_path(&c->sys, path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", group));
+	d = sysfs_opendir(ctx, "/sys/kernel/iommu_groups/%s/devices", group);
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(members);
 
@@ -124,7 +139,8 @@ static void check_group(struct check_run *c)
 static void check_bars(struct check_run *c, struct pci_dev *d, unsigned nbars)
 {
 	char dir[4096], path[4200], name[8], what[64];
-	bool have_dir = device_dir(c, c->device, dir, sizeof(dir));
+	const struct sysfs_ctx *ctx = device_dir(c, c->device, dir, sizeof(dir));
+	bool have_dir = ctx != NULL;
 	int found = 0;
 
 	for (unsigned i = 0; i < nbars; i++) {
@@ -152,11 +168,11 @@ static void check_bars(struct check_run *c, struct pci_dev *d, unsigned nbars)
 				  "Region %u: %s; resource%u access not known from a dump", idx, what, idx);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/resource%u", dir, idx);
-		if (access(path, F_OK) < 0)
+		sysfs_path(ctx, path, sizeof(path), "%s/resource%u", dir, idx);
+		if (!sysfs_exists(ctx, "%s/resource%u", dir, idx))
 			check_add(c, "device", name, CHECK_SKIP, NULL, NULL,
 				  "Region %u: %s; no resource%u file in sysfs", idx, what, idx);
-		else if (access(path, R_OK | W_OK) == 0)
+		else if (sysfs_access(ctx, R_OK | W_OK, "%s/resource%u", dir, idx) == 0)
 			check_add(c, "device", name, CHECK_OK, "rw", NULL,
 				  "Region %u: %s; resource%u readable and writable by uid %u", idx, what, idx, (unsigned)getuid());
 		else {
@@ -226,15 +242,68 @@ static void check_interrupts(struct check_run *c, struct pci_dev *d)
 	}
 }
 
+/*
+ * libpci's sysfs method follows links by itself: before it reads a snapshot's
+ * device, the directory it will name must be the one found inside the root,
+ * and each file it reads there a regular file, not a link, FIFO or device.
+ * NULL when libpci may go ahead, else what is wrong.
+ */
+static const char *snapshot_device_unsafe(const struct check_run *c, char *why, size_t len)
+{
+	static const char *const files[] = {
+		"config", "resource", "irq", "vendor", "device", "class", "revision",
+		"subsystem_vendor", "subsystem_device", "numa_node", "label", "index", "acpi_index",
+	};
+	char dir[4096], naive[4200];
+	const struct sysfs_ctx *ctx = device_dir(c, c->device, dir, sizeof(dir));
+	struct stat ours, theirs, st;
+	int fd;
+
+	if (ctx != &c->sys || opts.pacc->method == PCI_ACCESS_DUMP)
+		return NULL;
+	sysfs_path(ctx, naive, sizeof(naive), "%s", dir);
+	fd = rootpath_open(c->sys.root, dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 && errno == ENOENT && lstat(naive, &st) < 0)
+		return NULL;	/* absent either way: libpci says so */
+	if (fd < 0) {
+		snprintf(why, len, "%s: %s", naive, errno == ENOENT ? "leads out of the snapshot" : rootpath_strerror(errno));
+		return why;
+	}
+	if (fstat(fd, &ours) < 0 || stat(naive, &theirs) < 0 ||
+	    ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
+		close(fd);
+		snprintf(why, len, "%s leads out of the snapshot", naive);
+		return why;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(why, len, "%s/%s is %s, not a regular file", naive, files[i],
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "special");
+			close(fd);
+			return why;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
 void check_device(struct check_run *c, const struct pci_addr *a)
 {
-	char name[256], value[16];
+	char name[256], value[16], why[4400];
 	struct pci_dev *d;
 	uint16_t vid, did;
 	uint8_t htype;
 
 	device_format(a, c->device);
 	c->device_given = true;
+	if (snapshot_device_unsafe(c, why, sizeof(why))) {
+		c->device_absent = true;
+		check_add(c, "device", "present", CHECK_FAIL, NULL, NULL,
+			  "not read: %s", why);
+		return;
+	}
 	d = device_open(opts.pacc, a);
 	if (!d) {
 		c->device_absent = true;

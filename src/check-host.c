@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "explain.h"
 #include "probe.h"
+#include "rootpath.h"
 #include "util.h"
 
 #define SNAPSHOT "not checked: a --sysroot snapshot (--probe checks this host's " KVM_DEVICE ")"
@@ -34,10 +35,12 @@ static void check_kernel_version(struct check_run *c)
 	struct utsname u;
 
 	if (*c->sys.root) {
-		if (sysfs_read_s(&c->sys, release, sizeof(release), "/proc/sys/kernel/osrelease") != 0) {
+		int err = sysfs_read_s(&c->sys, release, sizeof(release), "/proc/sys/kernel/osrelease");
+
+		if (err != 0) {
 			sysfs_path(&c->sys, path, sizeof(path), "/proc/sys/kernel/osrelease");
 			check_add(c, "kvm", "kernel", CHECK_SKIP, NULL, NULL,
-				  "not in the snapshot (%s)", path);
+				  "not in the snapshot (%s: %s)", path, rootpath_strerror(-err));
 			return;
 		}
 	} else {
@@ -235,9 +238,11 @@ static void check_cmdline(struct check_run *c, bool intel, bool amd)
 	bool off = false, on = false;
 	static const char *const words[] = { "intel_iommu", "amd_iommu", "iommu" };
 
-	if (sysfs_read_s(&c->sys, cmdline, sizeof(cmdline), "/proc/cmdline") != 0) {
+	int err = sysfs_read_s(&c->sys, cmdline, sizeof(cmdline), "/proc/cmdline");
+
+	if (err != 0) {
 		sysfs_path(&c->sys, path, sizeof(path), "/proc/cmdline");
-		check_add(c, "iommu", "cmdline", CHECK_SKIP, NULL, NULL, "%s unreadable", path);
+		check_add(c, "iommu", "cmdline", CHECK_SKIP, NULL, NULL, "%s unreadable: %s", path, rootpath_strerror(-err));
 		return;
 	}
 	for (size_t i = 0; i < 3; i++) {
@@ -274,7 +279,8 @@ static bool check_intremap(struct check_run *c)
 	FILE *f;
 
 	/* The kernel names remapped irq chips IR-PCI-MSI, IR-IO-APIC, ... */
-	f = fopen(sysfs_path(&c->sys, path, sizeof(path), "/proc/interrupts"), "re");
+	sysfs_path(&c->sys, path, sizeof(path), "/proc/interrupts");
+	f = sysfs_fopen(&c->sys, "/proc/interrupts");
 	if (f) {
 		while (!ir_chip && fgets(line, sizeof(line), f))
 			ir_chip = strstr(line, " IR-") != NULL;
@@ -308,28 +314,26 @@ static void check_iommu(struct check_run *c)
 	bool intel, amd;
 	int n, groups;
 
-	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables/DMAR");
-	intel = access(path, F_OK) == 0;
-	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables/IVRS");
-	amd = access(path, F_OK) == 0;
+	intel = sysfs_exists(&c->sys, "/sys/firmware/acpi/tables/DMAR");
+	amd = sysfs_exists(&c->sys, "/sys/firmware/acpi/tables/IVRS");
 	sysfs_path(&c->sys, path, sizeof(path), "/sys/firmware/acpi/tables");
 	if (intel || amd)
 		check_add(c, "iommu", "acpi_table", CHECK_OK, intel ? "DMAR" : "IVRS", NULL,
 			  "the firmware describes an IOMMU (ACPI %s: %s)", intel ? "DMAR" : "IVRS", intel ? "Intel VT-d" : "AMD-Vi");
-	else if (dir_entries(path) < 0)
+	else if (sysfs_count_entries(&c->sys, "/sys/firmware/acpi/tables") < 0)
 		check_add(c, "iommu", "acpi_table", CHECK_WARN, NULL, NULL, "%s absent: no ACPI tables to look at", path);
 	else
 		check_add(c, "iommu", "acpi_table", CHECK_FAIL, "", "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup",
 			  "no ACPI DMAR or IVRS table: the firmware reports no IOMMU");
 
-	n = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/class/iommu"));
+	n = sysfs_count_entries(&c->sys, "/sys/class/iommu");
 	if (n > 0)
 		check_add(c, "iommu", "class_iommu", CHECK_OK, NULL, NULL, "%d IOMMU unit%s in /sys/class/iommu", n, n == 1 ? "" : "s");
 	else
 		check_add(c, "iommu", "class_iommu", CHECK_FAIL, NULL, IOMMU_CMDLINE_FIX,
 			  "%s: no IOMMU driver is active", n < 0 ? "no /sys/class/iommu" : "/sys/class/iommu is empty");
 
-	groups = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/kernel/iommu_groups"));
+	groups = sysfs_count_entries(&c->sys, "/sys/kernel/iommu_groups");
 	c->iommu_groups = groups > 0;
 	if (groups > 0)
 		check_add(c, "iommu", "iommu_groups", CHECK_OK, NULL, NULL, "%d IOMMU group%s", groups, groups == 1 ? "" : "s");
@@ -347,14 +351,15 @@ static void check_vfio(struct check_run *c)
 {
 	char path[4096];
 
-	c->vfio_module = dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/module/vfio_pci")) >= 0 ||
-		dir_entries(sysfs_path(&c->sys, path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci")) >= 0;
+	c->vfio_module = sysfs_count_entries(&c->sys, "/sys/module/vfio_pci") >= 0 ||
+		sysfs_count_entries(&c->sys, "/sys/bus/pci/drivers/vfio-pci") >= 0;
 	if (c->vfio_module)
 		check_add(c, "vfio", "vfio_pci", CHECK_OK, "loaded", NULL, "the vfio-pci driver is loaded");
 	else
 		check_add(c, "vfio", "vfio_pci", CHECK_WARN, "absent", VFIO_FIX,
 			  "vfio-pci is not loaded (needed only for VFIO, the way forward)");
-	c->vfio_dev = access(sysfs_path(&c->sys, path, sizeof(path), "/dev/vfio/vfio"), F_OK) == 0;
+	sysfs_path(&c->sys, path, sizeof(path), "/dev/vfio/vfio");
+	c->vfio_dev = sysfs_exists(&c->sys, "/dev/vfio/vfio");
 	if (c->vfio_dev)
 		check_add(c, "vfio", "dev_vfio", CHECK_OK, "present", NULL, "/dev/vfio/vfio is present");
 	else
@@ -371,9 +376,11 @@ static void check_memlock(struct check_run *c)
 	FILE *f;
 
 	if (*c->sys.root) {
-		f = fopen(sysfs_path(&c->sys, path, sizeof(path), "/proc/self/limits"), "re");
+		sysfs_path(&c->sys, path, sizeof(path), "/proc/self/limits");
+		f = sysfs_fopen(&c->sys, "/proc/self/limits");
 		while (f && fgets(line, sizeof(line), f)) {
-			if (strncmp(line, "Max locked memory", 17))
+			/* the value column starts at 26; a shorter line is not the kernel's */
+			if (strncmp(line, "Max locked memory", 17) || strlen(line) <= 26)
 				continue;
 			known = true;
 			unlimited = strncmp(line + 26, "unlimited", 9) == 0;

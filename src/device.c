@@ -10,6 +10,7 @@
 #include <pci/pci.h>
 
 #include "device.h"
+#include "dumpcheck.h"
 #include "exitcodes.h"
 #include "kvm-assign.h"
 #include "util.h"
@@ -153,12 +154,36 @@ bool device_parse(const char *arg, struct pci_addr *out, char *why, size_t whyle
 	return true;
 }
 
+/*
+ * libpci reads a dump (-A dump) at pci_init, and an offset of 0x80000000 or
+ * more in it makes libpci write before its buffer: check the dump first, and
+ * let libpci read the checked copy.  A dump we refuse ends the command, as a
+ * libpci error does.
+ */
+static void check_dump(struct pci_access *pacc)
+{
+	char *name, why[600], copy[64];
+
+	if (pacc->method != PCI_ACCESS_DUMP)
+		return;
+	name = pci_get_param(pacc, "dump.name");
+	if (!name || !*name)
+		return;	/* libpci says so itself */
+	if (dump_prepare(name, copy, sizeof(copy), why, sizeof(why)) < 0) {
+		err_msg("%s", why);
+		exit(KA_EXIT_NODEV);
+	}
+	if (*copy)
+		pci_set_param(pacc, "dump.name", copy);
+}
+
 struct pci_dev *device_open(struct pci_access *pacc, const struct pci_addr *a)
 {
 	struct pci_dev *d;
 	uint16_t vendor;
 
 	if (!pci_ready) {
+		check_dump(pacc);
 		pci_init(pacc);
 		pci_ready = true;
 	}

@@ -3,6 +3,8 @@
  * sysfs.c - the one place for paths under /sys, /proc and /run: a context with
  * a root prefix (--sysroot), readers, and the writes --dry-run and -v show.
  */
+/* Each reader resolves its path inside the root (rootpath.c): a snapshot's
+ * symlink cannot lead out of it, and only regular files are read. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rootpath.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -32,6 +35,25 @@ static const char *vpath(const struct sysfs_ctx *ctx, char *buf, size_t len, con
 	return buf;
 }
 
+/* The formatted path alone, as on a running system. */
+static void vformat(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, len, fmt, ap);
+}
+
+static DIR *opendir_in(const struct sysfs_ctx *ctx, const char *path)
+{
+	int fd = rootpath_open(ctx->root, path, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 const char *sysfs_path(const struct sysfs_ctx *ctx, char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -46,46 +68,85 @@ int sysfs_read_s(const struct sysfs_ctx *ctx, char *buf, size_t len, const char 
 {
 	char path[4096];
 	va_list ap;
+	bool ok;
+	int fd, e;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	buf[0] = '\0';
-	return read_line(path, buf, len) ? 0 : -errno;
+	fd = rootpath_open(ctx->root, path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ok = read_line_fd(fd, buf, len);
+	e = errno;
+	close(fd);
+	return ok ? 0 : -e;
 }
 
 int sysfs_readlink_basename(const struct sysfs_ctx *ctx, char *buf, size_t len, const char *fmt, ...)
 {
-	char path[4096];
+	char path[4096], target[4096];
+	const char *base;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	buf[0] = '\0';
-	return readlink_basename(path, buf, len) ? 0 : -errno;
+	if (!rootpath_readlink(ctx->root, path, target, sizeof(target)))
+		return -errno;
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
+	return 0;
 }
 
 int sysfs_count_entries(const struct sysfs_ctx *ctx, const char *fmt, ...)
 {
 	char path[4096];
+	struct dirent *e;
 	va_list ap;
+	DIR *d;
+	int n = 0;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	return dir_entries(path);
+	d = opendir_in(ctx, path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
 }
 
 bool sysfs_exists(const struct sysfs_ctx *ctx, const char *fmt, ...)
 {
 	char path[4096];
 	va_list ap;
+	int fd;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	return access(path, F_OK) == 0;
+	fd = rootpath_open(ctx->root, path, O_PATH);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int sysfs_access(const struct sysfs_ctx *ctx, int mode, const char *fmt, ...)
+{
+	char path[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return rootpath_access(ctx->root, path, mode) < 0 ? -errno : 0;
 }
 
 FILE *sysfs_fopen(const struct sysfs_ctx *ctx, const char *fmt, ...)
@@ -94,9 +155,9 @@ FILE *sysfs_fopen(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	return fopen(path, "re");
+	return rootpath_fopen(ctx->root, path);
 }
 
 DIR *sysfs_opendir(const struct sysfs_ctx *ctx, const char *fmt, ...)
@@ -105,9 +166,9 @@ DIR *sysfs_opendir(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpath(ctx, path, sizeof(path), fmt, ap);
+	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	return opendir(path);
+	return opendir_in(ctx, path);
 }
 
 int sysfs_write(const struct sysfs_ctx *ctx, const char *value, const char *fmt, ...)
@@ -128,7 +189,10 @@ int sysfs_write(const struct sysfs_ctx *ctx, const char *value, const char *fmt,
 	if (ctx->dry_run)
 		return 0;
 	/* No O_CREAT: a sysfs attribute that is not there is an answer. */
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	va_start(ap, fmt);
+	vformat(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	fd = rootpath_open(ctx->root, path, O_WRONLY | O_TRUNC);
 	if (fd < 0)
 		return -errno;
 	data = xasprintf("%s\n", value);

@@ -40,6 +40,10 @@ int sysfs_count_entries(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool sysfs_exists(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* access(2) inside the root: 0 or -errno. */
+int sysfs_access(const struct sysfs_ctx *ctx, int mode, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Readers resolve inside the root and read regular files only (capped). */
 FILE *sysfs_fopen(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 DIR *sysfs_opendir(const struct sysfs_ctx *ctx, const char *fmt, ...)
