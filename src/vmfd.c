@@ -23,7 +23,6 @@
 #include "util.h"
 #include "vmfd.h"
 
-#define MAX_FDS 8		/* room to see, and refuse, a sender that sends several */
 
 int fd_link(int fd, char *buf, size_t len)
 {
@@ -89,7 +88,7 @@ static void close_all(int *fds, int n)
 }
 
 /* Read the greeting line and every fd that comes with it, until '\n'. */
-static int receive(int sock, const char *source, const struct timespec *deadline,
+int vmfd_receive(int sock, const char *source, const struct timespec *deadline,
 		   char *line, size_t linelen, int *fds, int *nfds)
 {
 	size_t got = 0;
@@ -97,7 +96,7 @@ static int receive(int sock, const char *source, const struct timespec *deadline
 	*nfds = 0;
 	while (got < linelen - 1 && !memchr(line, '\n', got)) {
 		union {
-			char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+			char buf[CMSG_SPACE(VMFD_MAX_FDS * sizeof(int))];
 			struct cmsghdr align;
 		} control;
 		struct iovec iov = { line + got, linelen - 1 - got };
@@ -133,7 +132,7 @@ static int receive(int sock, const char *source, const struct timespec *deadline
 			int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *p = (int *)CMSG_DATA(c);
 			for (int i = 0; i < k; i++) {
-				if (*nfds < MAX_FDS)
+				if (*nfds < VMFD_MAX_FDS)
 					fds[(*nfds)++] = p[i];
 				else
 					close(p[i]);
@@ -152,7 +151,7 @@ static int receive(int sock, const char *source, const struct timespec *deadline
 	return 0;
 }
 
-static int check_greeting(const char *line, const char *source)
+int vmfd_check_greeting(const char *line, const char *source)
 {
 	size_t mlen = strlen(HANDOFF_MAGIC);
 	char shown[40];
@@ -340,7 +339,7 @@ int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
 	socklen_t clen = sizeof(cred);
 	struct timespec deadline;
 	char line[64];
-	int fds[MAX_FDS];
+	int fds[VMFD_MAX_FDS];
 	int nfds = 0, sock, pathfd, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -384,7 +383,7 @@ int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
 		return KA_EXIT_VMFD;
 	}
 
-	rc = receive(sock, out->source, &deadline, line, sizeof(line), fds, &nfds);
+	rc = vmfd_receive(sock, out->source, &deadline, line, sizeof(line), fds, &nfds);
 	close(sock);
 	if (!rc && nfds == 0) {
 		err_msg("%s: the peer sent no file descriptor", out->source);
@@ -395,7 +394,7 @@ int vmfd_from_socket(const char *path, int timeout_s, struct vmfd *out)
 		rc = KA_EXIT_VMFD;
 	}
 	if (!rc)
-		rc = check_greeting(line, out->source);
+		rc = vmfd_check_greeting(line, out->source);
 	if (!rc)
 		rc = check_is_vm(fds[0], out->source);
 	if (rc) {

@@ -6,6 +6,8 @@
 #ifndef KVM_ASSIGN_VMFD_H
 #define KVM_ASSIGN_VMFD_H
 
+#include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 
 struct vmfd {
@@ -30,6 +32,18 @@ int vmfd_from_pid(pid_t pid, int choice, struct vmfd *out);
 /* The VM fd the global options name. */
 int vmfd_acquire(struct vmfd *out);
 void vmfd_release(struct vmfd *vm);
+
+/*
+ * The hand-off's receiving half, on a connected socket (exported for
+ * fuzz/fuzz-handoff.c): the greeting line (up to '\n', at most linelen - 1
+ * bytes, NUL-terminated) and every fd sent with it, at most VMFD_MAX_FDS
+ * kept in fds[] (the rest closed).  0, or one error line and an exit code.
+ */
+#define VMFD_MAX_FDS 8		/* room to see, and refuse, a sender that sends several */
+int vmfd_receive(int sock, const char *source, const struct timespec *deadline,
+		 char *line, size_t linelen, int *fds, int *nfds);
+/* "KVM-VM-FD 1\n" exactly: 0, or one error line and KA_EXIT_VMFD. */
+int vmfd_check_greeting(const char *line, const char *source);
 
 /* What /proc/self/fd/N links to ("anon_inode:kvm-vm" for a VM). */
 int fd_link(int fd, char *buf, size_t len);
