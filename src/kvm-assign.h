@@ -59,5 +59,6 @@ int cmd_msix(int argc, const char **argv);
 int cmd_check(int argc, const char **argv);
 int cmd_detach(int argc, const char **argv);
 int cmd_reattach(int argc, const char **argv);
+int cmd_batch(int argc, const char **argv);
 
 #endif

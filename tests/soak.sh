@@ -3,8 +3,10 @@
 # soak.sh - the full-length kill soaks behind 'make soak' (CI runs short ones
 # in tests/42-inject-kill.bats): every system call of a command from its
 # very first, then KILL_SOAK_RANDOM (default 10000) kills at random instants,
-# each against the stand-in VMM under the simulated kernel. Results land in
-# soak-walk/ and soak-random/ of the build tree.
+# each against the stand-in VMM under the simulated kernel; then
+# KILL_SOAK_QEMU (default 1000) kills inside a real QEMU on Debian's 6.1 and
+# on the legacy 4.1.15 kernel. Results land in soak-walk/, soak-random/ and
+# soak-qemu-*.tap of the build tree.
 set -u
 B=${TOP_BUILDDIR:-.}
 export TOP_BUILDDIR=$B TOP_SRCDIR=${TOP_SRCDIR:-.} KVM_ASSIGN=${KVM_ASSIGN:-$B/src/kvm-assign}
@@ -15,4 +17,17 @@ echo "== ${KILL_SOAK_RANDOM:-10000} random instants"
 "$B/tests/sim/kvm-sim" -- "$TOP_SRCDIR/tests/helpers/kill-soak.sh" random "${KILL_SOAK_RANDOM:-10000}" "$B/soak-random" || status=1
 echo "where the random kills landed:"
 awk '{ print $2 }' "$B/soak-random/kills" | sort | uniq -c
+# Against a real QEMU with a guest running, on both real kernels (about a
+# second a kill under TCG; KILL_SOAK_QEMU=0 skips them).
+n=${KILL_SOAK_QEMU:-1000}
+if [ "$n" -gt 0 ]; then
+	for k in "real-kernel.sh 45-kill-qemu.bats" "legacy-kernel.sh 95-kill-qemu.bats"; do
+		echo "== $n kills inside a real QEMU: tests/$k"
+		set -- $k
+		KVM_ASSIGN_KILL_QEMU=$n KVM_ASSIGN_REAL_KERNEL_TIMEOUT=$((n * 10 + 600)) \
+		KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT=$((n * 10 + 300)) \
+			sh "$TOP_SRCDIR/tests/$1" "$2" | tee "$B/soak-qemu-${1%%.sh}.tap" || status=1
+		grep -q '^not ok\|^Bail out' "$B/soak-qemu-${1%%.sh}.tap" && status=1
+	done
+fi
 exit $status
