@@ -24,7 +24,9 @@ if [ "$n" -gt 0 ]; then
 	for k in "real-kernel.sh 45-kill-qemu.bats" "legacy-kernel.sh 95-kill-qemu.bats"; do
 		echo "== $n kills inside a real QEMU: tests/$k"
 		set -- $k
-		KVM_ASSIGN_KILL_QEMU=$n KVM_ASSIGN_REAL_KERNEL_TIMEOUT=$((n * 10 + 600)) \
+		# (on 4.1.15 the MSI-X count stays set between kills: the full
+		# 257-ioctl setup runs after every 10th, which resets it)
+		RESET_EVERY=10 KVM_ASSIGN_KILL_QEMU=$n KVM_ASSIGN_REAL_KERNEL_TIMEOUT=$((n * 10 + 600)) \
 		KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT=$((n * 10 + 300)) \
 			sh "$TOP_SRCDIR/tests/$1" "$2" | tee "$B/soak-qemu-${1%%.sh}.tap" || status=1
 		grep -q '^not ok\|^Bail out' "$B/soak-qemu-${1%%.sh}.tap" && status=1

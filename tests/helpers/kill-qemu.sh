@@ -6,8 +6,8 @@
 #
 #   kill-qemu.sh QEMU_PID QMP_SOCKET N OUTDIR -- KVM-ASSIGN-COMMAND...
 #
-# RESET (environment), when set, is run (bash) after each kill, e.g. to
-# deassign and assign again. Writes OUTDIR/kills ("where outcome" per kill)
+# RESET (environment), when set, is run (bash) after each kill (after every
+# RESET_EVERY-th, default 1), e.g. to deassign and assign again. Writes OUTDIR/kills ("where outcome" per kill)
 # and OUTDIR/summary; exit 0 when every kill left QEMU as it was and QMP
 # still answers "running" at the end.
 set -u
@@ -108,7 +108,7 @@ for i in $(seq "$n"); do
 		base_rwx=$now
 	fi
 	echo "$where $outcome" >>"$out/kills"
-	[ -n "${RESET:-}" ] && bash -c "$RESET" >/dev/null 2>&1
+	[ -n "${RESET:-}" ] && [ $((i % ${RESET_EVERY:-1})) = 0 ] && bash -c "$RESET" >/dev/null 2>&1
 done
 qmp=$("$H/qmp-query" "$QMP" 2>&1)
 case $qmp in *'"status": "running"'*) running=yes ;; *) running=no ;; esac

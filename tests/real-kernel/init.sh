@@ -72,7 +72,7 @@ chroot "$R" /usr/bin/env -i \
 	KVM_ASSIGN="$KVM_ASSIGN" KVM_SIM="$KVM_SIM" STUB_VMM="$STUB_VMM" \
 	TOP_SRCDIR="$TOP_SRCDIR" TOP_BUILDDIR="$TOP_BUILDDIR" \
 	BATS_LIB_PATH="$BATS_LIB_PATH" RK_DEVICE="$RK_DEVICE" \
-	BATS_TEST_TIMEOUT="$RK_TEST_TIMEOUT" KVM_ASSIGN_KILL_QEMU="$KVM_ASSIGN_KILL_QEMU" \
+	BATS_TEST_TIMEOUT="$RK_TEST_TIMEOUT" KVM_ASSIGN_KILL_QEMU="$KVM_ASSIGN_KILL_QEMU" RESET_EVERY="$RESET_EVERY" \
 	bats --tap --timing $RK_SUITE >/results/tap 2>/results/stderr &
 suite=$!
 # A hung test would hold the guest until the harness kills QEMU: instead say
