@@ -40,26 +40,26 @@ static const char intx_mask_help[] =
 	"\nOptions:\n"
 	"     --id=<n>       assigned-device id (default from <device>)\n";
 
-static int device_command(const char *command, const struct ioctl_desc *io, uint32_t flags,
-			  const char *device, const char *id, enum lookup how)
+/* One ioctl on a kvm_assigned_pci_dev, as a step of p. */
+static int device_step(struct plan *p, const struct source *src, const char *command,
+		       const struct ioctl_desc *io, uint32_t flags, const char *device, const char *id,
+		       enum lookup how, bool setup)
 {
 	struct target t;
-	struct plan *p;
 	union ioctl_arg *arg;
+	struct step *s;
 	int rc;
 
-	rc = target_parse(command, device, id, &t);
-	if (!rc)
+	rc = target_parse(src, command, device, id, &t);
+	if (!rc && !src->file)
 		rc = need_vm_source(command);
 	if (!rc)
-		rc = target_lookup(&t, how);
+		rc = target_lookup(src, &t, how);
 	if (rc)
 		return rc;
 
-	p = xcalloc(1, sizeof(*p));
-	plan_init(p, command, t.what);
-	p->dev = &t.info;
-	p->addr = t.have_device ? &t.addr : NULL;
+	s = plan_step(p, command, STEP_KERNEL, &t, src->line);
+	s->setup = setup;
 	arg = plan_add(p, io);
 	arg->dev.assigned_dev_id = t.id;
 	arg->dev.flags = flags;
@@ -69,12 +69,10 @@ static int device_command(const char *command, const struct ioctl_desc *io, uint
 		arg->dev.busnr = t.addr.bus;
 		arg->dev.devfn = ADDR_DEVFN(&t.addr);
 	}
-	rc = plan_run(p);
-	free(p);
-	return rc;
+	return 0;
 }
 
-int cmd_assign(int argc, const char **argv)
+int assign_step(struct plan *p, const struct source *src, int argc, const char **argv)
 {
 	const char *args[1] = { NULL };
 	char *id = NULL;
@@ -87,24 +85,24 @@ int cmd_assign(int argc, const char **argv)
 		POPT_TABLEEND
 	};
 
-	rc = parse_command("assign", argc, argv, table, assign_help, &con);
+	rc = step_options(src, "assign", argc, argv, table, assign_help, &con);
 	if (!rc)
-		rc = take_args("assign", con, args, 1);
+		rc = step_args(src, "assign", con, args, 1);
 	if (!rc && !args[0])
-		rc = usage_err("assign", "no device given: assign needs a DEVICE");
+		rc = source_bad(src, "assign", "assign", "no device given: assign needs a DEVICE");
 	if (!rc)
-		rc = device_command("assign", &ioctl_assign_pci_device,
-				    KVM_DEV_ASSIGN_ENABLE_IOMMU |
-				    (share_intx ? KVM_DEV_ASSIGN_PCI_2_3 : 0) |
-				    (mask_intx ? KVM_DEV_ASSIGN_MASK_INTX : 0),
-				    args[0], id, LOOKUP_REQUIRED);
+		rc = device_step(p, src, "assign", &ioctl_assign_pci_device,
+				 KVM_DEV_ASSIGN_ENABLE_IOMMU |
+				 (share_intx ? KVM_DEV_ASSIGN_PCI_2_3 : 0) |
+				 (mask_intx ? KVM_DEV_ASSIGN_MASK_INTX : 0),
+				 args[0], id, LOOKUP_REQUIRED, true);
 	if (con)
 		poptFreeContext(con);
 	free(id);
 	return rc;
 }
 
-int cmd_deassign(int argc, const char **argv)
+int deassign_step(struct plan *p, const struct source *src, int argc, const char **argv)
 {
 	const char *args[1] = { NULL };
 	char *id = NULL;
@@ -113,19 +111,19 @@ int cmd_deassign(int argc, const char **argv)
 		{ "id", '\0', POPT_ARG_STRING, &id, 0, NULL, NULL },
 		POPT_TABLEEND
 	};
-	int rc = parse_command("deassign", argc, argv, table, deassign_help, &con);
+	int rc = step_options(src, "deassign", argc, argv, table, deassign_help, &con);
 
 	if (!rc)
-		rc = take_args("deassign", con, args, 1);
+		rc = step_args(src, "deassign", con, args, 1);
 	if (!rc)
-		rc = device_command("deassign", &ioctl_deassign_pci_device, 0, args[0], id, LOOKUP_NONE);
+		rc = device_step(p, src, "deassign", &ioctl_deassign_pci_device, 0, args[0], id, LOOKUP_NONE, false);
 	if (con)
 		poptFreeContext(con);
 	free(id);
 	return rc;
 }
 
-int cmd_intx_mask(int argc, const char **argv)
+int intx_mask_step(struct plan *p, const struct source *src, int argc, const char **argv)
 {
 	const char *args[2] = { NULL, NULL };
 	const char *device = NULL, *state = NULL;
@@ -135,25 +133,41 @@ int cmd_intx_mask(int argc, const char **argv)
 		{ "id", '\0', POPT_ARG_STRING, &id, 0, NULL, NULL },
 		POPT_TABLEEND
 	};
-	int rc = parse_command("intx-mask", argc, argv, table, intx_mask_help, &con);
+	int rc = step_options(src, "intx-mask", argc, argv, table, intx_mask_help, &con);
 
 	if (!rc)
-		rc = take_args("intx-mask", con, args, 2);
+		rc = step_args(src, "intx-mask", con, args, 2);
 	/* The last word is the state; a DEVICE, if any, comes before it. */
 	if (!rc) {
 		state = args[1] ? args[1] : args[0];
 		device = args[1] ? args[0] : NULL;
 		if (!state)
-			rc = usage_err("intx-mask", "no state given: say on or off");
+			rc = source_bad(src, "intx-mask", "intx-mask", "no state given: say on or off");
 		else if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)
-			rc = usage_err("intx-mask", "'%s' is not a mask state: say on or off", state);
+			rc = source_bad(src, "intx-mask", state, "'%s' is not a mask state: say on or off", state);
 	}
+	/* Neither setup nor teardown: its undo is the opposite state. */
 	if (!rc)
-		rc = device_command("intx-mask", &ioctl_set_intx_mask,
-				    strcmp(state, "on") == 0 ? KVM_DEV_ASSIGN_MASK_INTX : 0,
-				    device, id, LOOKUP_NONE);
+		rc = device_step(p, src, "intx-mask", &ioctl_set_intx_mask,
+				 strcmp(state, "on") == 0 ? KVM_DEV_ASSIGN_MASK_INTX : 0,
+				 device, id, LOOKUP_NONE, false);
 	if (con)
 		poptFreeContext(con);
 	free(id);
 	return rc;
+}
+
+int cmd_assign(int argc, const char **argv)
+{
+	return plan_one(assign_step, "assign", argc, argv);
+}
+
+int cmd_deassign(int argc, const char **argv)
+{
+	return plan_one(deassign_step, "deassign", argc, argv);
+}
+
+int cmd_intx_mask(int argc, const char **argv)
+{
+	return plan_one(intx_mask_step, "intx-mask", argc, argv);
 }

@@ -29,7 +29,7 @@ static const char irq_help[] =
 	"     --guest-irq=<gsi> the guest's GSI, 0 to 4095 (for guest intx and msi)\n"
 	"     --remove         remove the interrupt instead of assigning it\n";
 
-static int irq_type(const char *opt, const char *name, uint32_t intx, uint32_t *flags)
+static int irq_type(const struct source *src, const char *opt, const char *name, uint32_t intx, uint32_t *flags)
 {
 	static const char *const names[] = { "intx", "msi", "msix" };
 
@@ -41,18 +41,18 @@ static int irq_type(const char *opt, const char *name, uint32_t intx, uint32_t *
 			return 0;
 		}
 	}
-	return usage_err("irq", "%s: '%s' is not an interrupt type (intx, msi or msix)", opt, name);
+	return source_bad(src, "irq", name, "%s: '%s' is not an interrupt type (intx, msi or msix)", opt, name);
 }
 
-int cmd_irq(int argc, const char **argv)
+int irq_step(struct plan *p, const struct source *src, int argc, const char **argv)
 {
 	const char *args[1] = { NULL };
 	char *id = NULL, *host = NULL, *guest = NULL, *gsi_arg = NULL;
 	int remove = 0, rc;
 	uint32_t flags = 0, gsi = 0;
 	struct target t;
-	struct plan *p = NULL;
 	union ioctl_arg *arg;
+	struct step *s;
 	poptContext con;
 	const struct poptOption table[] = {
 		{ "id", '\0', POPT_ARG_STRING, &id, 0, NULL, NULL },
@@ -63,39 +63,48 @@ int cmd_irq(int argc, const char **argv)
 		POPT_TABLEEND
 	};
 
-	rc = parse_command("irq", argc, argv, table, irq_help, &con);
+	rc = step_options(src, "irq", argc, argv, table, irq_help, &con);
 	if (!rc)
-		rc = take_args("irq", con, args, 1);
+		rc = step_args(src, "irq", con, args, 1);
 	if (!rc)
-		rc = irq_type("--host", host, KVM_DEV_IRQ_HOST_INTX, &flags);
+		rc = irq_type(src, "--host", host, KVM_DEV_IRQ_HOST_INTX, &flags);
 	if (!rc)
-		rc = irq_type("--guest", guest, KVM_DEV_IRQ_GUEST_INTX, &flags);
+		rc = irq_type(src, "--guest", guest, KVM_DEV_IRQ_GUEST_INTX, &flags);
 	if (!rc && !host && !guest)
-		rc = usage_err("irq", "no interrupt given: use --host=<type>, --guest=<type> or both");
+		rc = source_bad(src, "irq", "irq", "no interrupt given: use --host=<type>, --guest=<type> or both");
 	if (!rc && gsi_arg) {
 		if (remove)
-			rc = usage_err("irq", "--guest-irq does not apply to --remove");
+			rc = source_bad(src, "irq", "--guest-irq", "--guest-irq does not apply to --remove");
 		else if (!guest)
-			rc = usage_err("irq", "--guest-irq needs --guest=<type>");
+			rc = source_bad(src, "irq", "--guest-irq", "--guest-irq needs --guest=<type>");
 		else if (!parse_u32(gsi_arg, KVM_MAX_GSI, &gsi))
-			rc = usage_err("irq", "--guest-irq: '%s' is not a GSI (0 to %d)", gsi_arg, KVM_MAX_GSI);
+			rc = source_bad(src, "irq", gsi_arg, "--guest-irq: '%s' is not a GSI (0 to %d)", gsi_arg, KVM_MAX_GSI);
 	}
 	if (!rc && !remove && !gsi_arg && (flags & (KVM_DEV_IRQ_GUEST_INTX | KVM_DEV_IRQ_GUEST_MSI)))
-		rc = usage_err("irq", "--guest=%s needs --guest-irq=<gsi>", guest);
+		rc = source_bad(src, "irq", guest, "--guest=%s needs --guest-irq=<gsi>", guest);
 	if (!rc)
-		rc = target_parse("irq", args[0], id, &t);
-	if (!rc)
+		rc = target_parse(src, "irq", args[0], id, &t);
+	if (!rc && !src->file)
 		rc = need_vm_source("irq");
 	if (!rc) {
-		p = xcalloc(1, sizeof(*p));
-		plan_init(p, "irq", t.what);
+		s = plan_step(p, "irq", STEP_KERNEL, &t, src->line);
+		s->setup = !remove;
+		/*
+		 * In a batch, the halves go one ioctl each, host first: the kernel
+		 * keeps a host half whose guest half fails, and then rollback
+		 * knows it is there and removes exactly it.
+		 */
+		if (src->file && !remove && host && guest) {
+			arg = plan_add(p, &ioctl_assign_dev_irq);
+			arg->irq.assigned_dev_id = t.id;
+			arg->irq.flags = flags & KVM_DEV_IRQ_HOST_MASK;
+			flags &= KVM_DEV_IRQ_GUEST_MASK;
+		}
 		arg = plan_add(p, remove ? &ioctl_deassign_dev_irq : &ioctl_assign_dev_irq);
 		arg->irq.assigned_dev_id = t.id;
 		arg->irq.guest_irq = gsi;
 		arg->irq.flags = flags;
-		rc = plan_run(p);
 	}
-	free(p);
 	if (con)
 		poptFreeContext(con);
 	free(id);
@@ -103,4 +112,9 @@ int cmd_irq(int argc, const char **argv)
 	free(guest);
 	free(gsi_arg);
 	return rc;
+}
+
+int cmd_irq(int argc, const char **argv)
+{
+	return plan_one(irq_step, "irq", argc, argv);
 }

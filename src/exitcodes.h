@@ -17,6 +17,7 @@
 #define KA_EXIT_NOT_OWNER    7	/* the VM belongs to another process and the ioctl could not run there */
 #define KA_EXIT_NO_KVM       8	/* /dev/kvm missing or unusable: cannot tell */
 #define KA_EXIT_NOT_READY    9	/* check: the kernel has it, but this host or device is not ready */
+#define KA_EXIT_ROLLBACK    10	/* batch: a step failed and undoing the steps before it failed too */
 
 /* The words --help prints for each; the README's list says the same. */
 #define KA_EXIT_SUMMARY \
@@ -29,6 +30,7 @@
 	" 6  VM fd unavailable or invalid\n" \
 	" 7  the ioctl could not run in the VM's creator\n" \
 	" 8  /dev/kvm missing or unusable\n" \
-	" 9  check: supported, but the host or device is not ready\n"
+	" 9  check: supported, but the host or device is not ready\n" \
+	"10  batch: a step failed, and rollback could not undo all\n"
 
 #endif

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * run.c - a command's ioctls as a plan: shown by --dry-run, or issued on
- * the VM fd in order, each result reported (-v, --json) and explained.
+ * run.c - a plan of steps (one for a command, many for a batch): shown by
+ * --dry-run, or run on one VM all or nothing, each result explained.
+ *
+ * plan_run reads as setpci's main: the steps are parsed and checked by the
+ * caller; here the VM is got once, each run of kernel steps is issued in one
+ * go (here, or in one stop of the VMM), a failure is explained, the steps
+ * before it are undone in reverse, and one place reports.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,20 +42,179 @@ struct verdict {
 	struct inject_report rep;
 };
 
-void plan_init(struct plan *p, const char *command, const char *what)
+/* ------------------------------------------------------------ errors */
+
+void failure_print(const char *what, const struct failure *f)
+{
+	if (opts.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL);
+		json_str(&j, "operation", what);
+		json_str(&j, "result", "error");
+		json_str(&j, "message", f->why);
+		json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
+		json_i64(&j, "exit_code", f->exit_code);
+		json_close(&j);
+	}
+	if (what && *what && f->todo[0])
+		err_msg("%s: %s: %s", what, f->why, f->todo);
+	else if (what && *what)
+		err_msg("%s: %s", what, f->why);
+	else if (f->todo[0])
+		err_msg("%s: %s", f->why, f->todo);
+	else
+		err_msg("%s", f->why);
+}
+
+int source_bad(const struct source *src, const char *command, const char *word, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!src || !src->file)
+		return usage_err(command, "%s", msg);
+	src->f->exit_code = KA_EXIT_USAGE;
+	snprintf(src->f->why, sizeof(src->f->why), "%s:%u: '%s': %s: %s", src->file, src->line,
+		 word ? word : "", command, msg);
+	snprintf(src->f->todo, sizeof(src->f->todo), "nothing was run; see '" PROGRAM_NAME " %s --help'", command);
+	return KA_EXIT_USAGE;
+}
+
+int source_error(const struct source *src, int code, const char *what, const char *fmt, ...)
+{
+	struct failure local = { .exit_code = code };
+	struct failure *f = src && src->file ? src->f : &local;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	f->exit_code = code;
+	f->todo[0] = '\0';
+	if (src && src->file) {
+		snprintf(f->why, sizeof(f->why), "%s:%u: %s", src->file, src->line, msg);
+		snprintf(f->todo, sizeof(f->todo), "nothing was run");
+	} else {
+		snprintf(f->why, sizeof(f->why), "%s", msg);
+		failure_print(what, f);
+	}
+	return code;
+}
+
+/* ------------------------------------------------------------ building */
+
+void plan_init(struct plan *p, const char *command)
 {
 	memset(p, 0, sizeof(*p));
 	p->command = command;
-	snprintf(p->what, sizeof(p->what), "%s", what);
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nsteps; i++)
+		detach_report_free(&p->steps[i].rep);
+	free(p->steps);
+	free(p->ops);
+	memset(p, 0, sizeof(*p));
+}
+
+struct step *plan_step(struct plan *p, const char *command, enum step_kind kind, const struct target *t,
+		       unsigned line)
+{
+	struct step *s;
+
+	if (p->nsteps == p->step_cap) {
+		p->step_cap = p->step_cap ? 2 * p->step_cap : 4;
+		p->steps = xrealloc(p->steps, p->step_cap * sizeof(*p->steps));
+	}
+	s = &p->steps[p->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->command = command;
+	s->kind = kind;
+	s->line = line;
+	s->first = p->n;
+	if (t) {
+		s->t = *t;
+		snprintf(s->what, sizeof(s->what), "%s", t->what);
+	}
+	return s;
+}
+
+static struct op *new_op(struct plan *p)
+{
+	if (p->n == p->op_cap) {
+		p->op_cap = p->op_cap ? 2 * p->op_cap : 8;
+		p->ops = xrealloc(p->ops, p->op_cap * sizeof(*p->ops));
+	}
+	memset(&p->ops[p->n], 0, sizeof(p->ops[0]));
+	return &p->ops[p->n++];
 }
 
 union ioctl_arg *plan_add(struct plan *p, const struct ioctl_desc *io)
 {
-	struct op *op = &p->ops[p->n++];
+	struct op *op = new_op(p);
 
 	op->io = io;
+	op->step = p->nsteps - 1;
+	p->steps[op->step].n++;
 	return &op->arg;
 }
+
+int step_options(const struct source *src, const char *command, int argc, const char **argv,
+		 const struct poptOption *table, const char *help, poptContext *con)
+{
+	int rc;
+
+	if (!src->file)
+		return parse_command(command, argc, argv, table, help, con);
+	*con = poptGetContext(command, argc, argv, table, 0);
+	while ((rc = poptGetNextOpt(*con)) > 0)
+		;
+	if (rc < -1) {
+		rc = source_bad(src, command, poptBadOption(*con, POPT_BADOPTION_NOALIAS), "%s",
+				poptStrerror(rc));
+		poptFreeContext(*con);
+		*con = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int step_args(const struct source *src, const char *command, poptContext con, const char **args, int max)
+{
+	const char *a;
+	int n = 0;
+
+	while ((a = poptGetArg(con))) {
+		if (n == max)
+			return source_bad(src, command, a, "unexpected argument '%s'", a);
+		args[n++] = a;
+	}
+	return 0;
+}
+
+int plan_one(int (*parse)(struct plan *, const struct source *, int, const char **),
+	     const char *command, int argc, const char **argv)
+{
+	struct source src = { 0 };
+	struct plan p;
+	int rc;
+
+	plan_init(&p, command);
+	rc = parse(&p, &src, argc, argv);
+	if (!rc)
+		rc = plan_run(&p);
+	plan_free(&p);
+	return rc;
+}
+
+/* ------------------------------------------------------------ printing */
 
 static void hex_bytes(const struct op *op, char *buf)
 {
@@ -71,13 +237,18 @@ static const char *probe_result_name(enum probe_result r)
 
 static void print_op_json(const struct plan *p, const struct op *op, const struct verdict *v)
 {
+	const struct step *s = &p->steps[op->step];
 	struct json j;
 	char bytes[2 * sizeof(op->arg) + 1];
 	char hexreq[16];
 
 	json_init(&j, stdout);
 	json_open(&j, NULL);
-	json_str(&j, "operation", p->command);
+	json_str(&j, "operation", s->command);
+	if (p->file) {
+		json_u64(&j, "line", s->line);
+		json_str(&j, "role", op->role == OP_UNDO ? "undo" : "do");
+	}
 	json_str(&j, "ioctl", op->io->name);
 	json_u64(&j, "request", op->io->request);
 	snprintf(hexreq, sizeof(hexreq), "0x%08lx", op->io->request);
@@ -113,7 +284,9 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 	}
 	json_str(&j, "result", op->ret < 0 ? "error" : "ok");
 	json_i64(&j, "return", op->ret);
-	if (op->ret < 0) {
+	if (op->ret < 0 && op->role != OP_DO) {
+		json_str(&j, "errno", errno_name(op->err));
+	} else if (op->ret < 0) {
 		json_str(&j, "errno", errno_name(op->err));
 		json_str(&j, "message", v->why[0] ? v->why : strerror(op->err));
 		json_str(&j, "hint", v->todo[0] ? v->todo : NULL);
@@ -134,18 +307,18 @@ static void print_op_json(const struct plan *p, const struct op *op, const struc
 	json_close(&j);
 }
 
-static void rebind_hint(const struct plan *p, const char *prefix, char *buf, size_t len)
+static void rebind_hint(const struct step *p, const char *prefix, char *buf, size_t len)
 {
 	char addr[PCI_ADDR_STRLEN];
 
-	if (!p->addr || !p->dev || !p->dev->present) {
+	if (!p->t.have_device || !p->t.info.present) {
 		snprintf(buf, len, "%sunbind the host driver and bind the device to pci-stub (see kvm-assign(8))", prefix);
 		return;
 	}
-	device_format(p->addr, addr);
+	device_format(&p->t.addr, addr);
 	snprintf(buf, len, "%sbind it to pci-stub: echo %04x %04x > /sys/bus/pci/drivers/pci-stub/new_id; "
 		 "echo %s > /sys/bus/pci/devices/%s/driver/unbind; echo %s > /sys/bus/pci/drivers/pci-stub/bind",
-		 prefix, p->dev->vendor_id, p->dev->device_id, addr, addr, addr);
+		 prefix, p->t.info.vendor_id, p->t.info.device_id, addr, addr, addr);
 }
 
 /*
@@ -181,23 +354,24 @@ static int vm_holds_id(const struct vmfd *vm, const struct verdict *v, uint32_t 
 
 /* EBUSY: who holds the device?  Its host driver, this VM under the id its
  * address gives, or (the driver being pci-stub or none) another VM. */
-static void explain_holder(const struct plan *p, const struct vmfd *vm, const struct op *op,
+static void explain_holder(const struct step *p, const struct vmfd *vm, const struct op *op,
 			   struct verdict *v, const char **why)
 {
-	const struct device_info *dev = p->dev && p->dev->present ? p->dev : NULL;
+	const struct device_info *dev = p->t.info.present ? &p->t.info : NULL;
+	const struct pci_addr *paddr = p->t.have_device ? &p->t.addr : NULL;
 	uint32_t id = op->arg.dev.assigned_dev_id, by_addr = id;
 	char addr[PCI_ADDR_STRLEN] = "DEVICE";
 	static char text[160];
 
-	if (p->addr) {
-		device_format(p->addr, addr);
-		by_addr = kvm_assigned_dev_id(p->addr->domain, p->addr->bus, ADDR_DEVFN(p->addr));
+	if (paddr) {
+		device_format(paddr, addr);
+		by_addr = kvm_assigned_dev_id(paddr->domain, paddr->bus, ADDR_DEVFN(paddr));
 	}
 	if (dev && dev->driver[0] && strcmp(dev->driver, "pci-stub") != 0) {
 		snprintf(text, sizeof(text), "host driver %s holds the device", dev->driver);
 		*why = text;
 		rebind_hint(p, "", v->todo, sizeof(v->todo));
-	} else if (p->addr && id != by_addr && vm_holds_id(vm, v, by_addr) == 1) {
+	} else if (paddr && id != by_addr && vm_holds_id(vm, v, by_addr) == 1) {
 		snprintf(text, sizeof(text), "this VM already holds the device, under id 0x%x", by_addr);
 		*why = text;
 		snprintf(v->todo, sizeof(v->todo), "use --id=0x%x, or deassign it first", by_addr);
@@ -214,9 +388,9 @@ static void explain_holder(const struct plan *p, const struct vmfd *vm, const st
 
 /* EPERM from KVM_ASSIGN_PCI_DEVICE: which of the kernel's refusals it was,
  * when libpci can tell (the header type and BARs; else interrupt remapping). */
-static void explain_refused_device(const struct plan *p, struct verdict *v, const char **why)
+static void explain_refused_device(const struct step *p, struct verdict *v, const char **why)
 {
-	const struct device_info *dev = p->dev && p->dev->present ? p->dev : NULL;
+	const struct device_info *dev = p->t.info.present ? &p->t.info : NULL;
 	static char text[160];
 
 	if (!dev)
@@ -279,7 +453,7 @@ static void explain_not_creator(const struct op *op, struct verdict *v)
 	snprintf(v->todo, sizeof(v->todo), "run it inside the VMM: drop --via=self, or use --pid=PID");
 }
 
-static void explain_failure(const struct plan *p, const struct vmfd *vm, const struct op *op,
+static void explain_failure(const struct step *p, const struct vmfd *vm, const struct op *op,
 			    struct verdict *v)
 {
 	struct explanation e;
@@ -297,18 +471,6 @@ static void explain_failure(const struct plan *p, const struct vmfd *vm, const s
 	else
 		snprintf(v->why, sizeof(v->why), "%s failed with %s%s: %s", op->io->name, errno_name(op->err),
 			 v->ran_in ? " in the VMM" : "", e.why ? e.why : strerror(op->err));
-}
-
-static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		ops[i].ret = ioctl(vmfd, ops[i].io->request, &ops[i].arg);
-		ops[i].err = ops[i].ret < 0 ? errno : 0;
-		ops[i].done = 1;
-		if (ops[i].ret < 0)
-			return i;
-	}
-	return n;
 }
 
 /* Outcomes of running the plan inside a VMM. */
@@ -335,10 +497,10 @@ static size_t allowed_owners(const struct vmfd *vm, uid_t *uids)
  * The holder must still be the process found: the same start time and,
  * when we hold the VM too, the same open file (inject.c proves it).
  */
-static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holder *h, struct plan *p,
+static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holder *h, struct op *ops, size_t n,
 				    struct verdict *v, char *why, size_t whylen)
 {
-	struct inject_call *calls = xcalloc(p->n + 1, sizeof(*calls));
+	struct inject_call *calls = xcalloc(n + 1, sizeof(*calls));
 	enum owner_result res = OWNER_RAN;
 	struct inject_target *tg = &v->ran_target;
 
@@ -350,12 +512,13 @@ static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holde
 
 	calls[0].request = KVM_CHECK_EXTENSION;
 	calls[0].intarg = KVM_CAP_IOMMU;
-	for (size_t i = 0; i < p->n; i++) {
-		calls[i + 1].request = p->ops[i].io->request;
-		calls[i + 1].arg = &p->ops[i].arg;
-		calls[i + 1].len = p->ops[i].io->size;
+	for (size_t i = 0; i < n; i++) {
+		calls[i + 1].request = ops[i].io->request;
+		calls[i + 1].arg = &ops[i].arg;
+		calls[i + 1].len = ops[i].io->size;
+		calls[i + 1].continue_on_error = ops[i].role != OP_DO;
 	}
-	if (inject_ioctls(tg, calls, p->n + 1, opts.timeout_s * 1000, &v->rep, why, whylen) < 0) {
+	if (inject_ioctls(tg, calls, n + 1, opts.timeout_s * 1000, &v->rep, why, whylen) < 0) {
 		v->exit_code = errno == EPERM || errno == EACCES ? KA_EXIT_PERMISSION : KA_EXIT_NOT_OWNER;
 		res = OWNER_FAILED;
 	} else if (calls[0].ret < 0 && calls[0].err == EIO) {
@@ -367,10 +530,10 @@ static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holde
 		res = OWNER_FAILED;
 	} else {
 		v->ran_in = h->pid;
-		for (size_t i = 0; i < p->n; i++) {
-			p->ops[i].done = calls[i + 1].err != ECANCELED;
-			p->ops[i].ret = calls[i + 1].ret;
-			p->ops[i].err = calls[i + 1].ret < 0 ? calls[i + 1].err : 0;
+		for (size_t i = 0; i < n; i++) {
+			ops[i].done = calls[i + 1].err != ECANCELED;
+			ops[i].ret = calls[i + 1].ret;
+			ops[i].err = calls[i + 1].ret < 0 ? calls[i + 1].err : 0;
 		}
 	}
 	free(calls);
@@ -378,7 +541,7 @@ static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holde
 }
 
 /* Returns 0 when the plan ran in the creator, else an exit code (message printed by caller via v). */
-static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v)
+static int run_in_owner(const struct vmfd *vm, struct op *ops, size_t n_ops, struct verdict *v)
 {
 	struct vm_holder holders[MAX_CANDIDATES];
 	int holders_fds[MAX_VM_FDS];
@@ -393,11 +556,11 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 		/* The likeliest creator is out of sight: say so, not "nobody holds it". */
 		int err = errno;
 
-		if (lacks_support(&p->ops[0], v))
+		if (lacks_support(&ops[0], v))
 			return v->exit_code;
 		v->exit_code = KA_EXIT_PERMISSION;
 		snprintf(v->why, sizeof(v->why), "cannot look into the VMM (pid %d, the socket's peer) to run %s there: /proc/%d/fd: %s",
-			 (int)vm->peer_pid, p->ops[0].io->name, (int)vm->peer_pid, strerror(err));
+			 (int)vm->peer_pid, ops[0].io->name, (int)vm->peer_pid, strerror(err));
 		snprintf(v->todo, sizeof(v->todo), "run as root or as the VMM's user");
 		return v->exit_code;
 	} else {
@@ -405,25 +568,25 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	}
 	for (int i = 0; i < n; i++) {
 		why[0] = '\0';
-		switch (try_holder(vm, &holders[i], p, v, why, sizeof(why))) {
+		switch (try_holder(vm, &holders[i], ops, n_ops, v, why, sizeof(why))) {
 		case OWNER_RAN:
 			return 0;
 		case OWNER_FAILED:
-			if (lacks_support(&p->ops[0], v)) {
+			if (lacks_support(&ops[0], v)) {
 				snprintf(v->todo + strlen(v->todo), sizeof(v->todo) - strlen(v->todo),
 					 " (it could not run inside the VMM, pid %d, to see for itself: %s)",
 					 (int)holders[i].pid, why);
 				return v->exit_code;
 			}
 			snprintf(v->why, sizeof(v->why), "cannot run %s inside the VMM (pid %d): %s",
-				 p->ops[0].io->name, (int)holders[i].pid, why);
+				 ops[0].io->name, (int)holders[i].pid, why);
 			return v->exit_code;
 		case OWNER_NOT_FOUND:
 			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? ", " : "", (int)holders[i].pid);
 			break;
 		}
 	}
-	if (lacks_support(&p->ops[0], v))
+	if (lacks_support(&ops[0], v))
 		return v->exit_code;
 	v->exit_code = KA_EXIT_NOT_OWNER;
 	if (n == 0 && kcmp_missing())
@@ -439,39 +602,361 @@ static int run_in_owner(const struct vmfd *vm, struct plan *p, struct verdict *v
 	return v->exit_code;
 }
 
-static void report(const struct plan *p, const struct verdict *v)
+/* The VMM already proven: run more there, in one more stop. */
+static int run_in_owner_once(const struct vmfd *vm, const struct vm_holder *h, struct op *ops, size_t n,
+			     struct verdict *v)
 {
-	for (size_t i = 0; i < p->n && p->ops[i].done; i++) {
-		if (opts.json) {
-			print_op_json(p, &p->ops[i], v);
+	char why[320] = "";
+
+	if (try_holder(vm, h, ops, n, v, why, sizeof(why)) == OWNER_RAN)
+		return 0;
+	if (!v->exit_code)
+		v->exit_code = KA_EXIT_NOT_OWNER;
+	snprintf(v->why, sizeof(v->why), "cannot run %s inside the VMM (pid %d) again: %s",
+		 ops[0].io->name, (int)h->pid, why[0] ? why : "it no longer created this VM");
+	return v->exit_code;
+}
+
+/* ------------------------------------------------------------ issuing */
+
+static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
+{
+	size_t failed = n;
+
+	for (size_t i = 0; i < n; i++) {
+		ops[i].ret = ioctl(vmfd, ops[i].io->request, &ops[i].arg);
+		ops[i].err = ops[i].ret < 0 ? errno : 0;
+		ops[i].done = true;
+		if (ops[i].ret < 0 && ops[i].role == OP_DO)
+			return i;
+		if (ops[i].ret < 0 && failed == n && ops[i].role == OP_UNDO)
+			failed = i;
+	}
+	return failed;
+}
+
+enum where { WHERE_UNKNOWN, WHERE_SELF, WHERE_VMM, WHERE_NONE };
+
+/* Where the plan's kernel steps run, found once and kept for the undo. */
+struct runner {
+	struct plan *p;
+	struct vmfd vm;
+	enum where where;
+	struct verdict v;
+	struct op self_try;	/* our own attempt that met the creator-only rule */
+	bool have_self_try;
+};
+
+/* The first DO op of ops[0..n) that failed, or n. */
+static size_t first_failed(const struct op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].role == OP_DO && ops[i].done && ops[i].ret < 0)
+			return i;
+	return n;
+}
+
+/*
+ * Issue ops[0..n) on the plan's VM: here while the kernel lets us, else in
+ * one stop of the VM's creator.  The first call decides where, once.
+ * Returns 0 when they reached the kernel (each op has its result), else
+ * an exit code with r->v saying why nothing ran.
+ */
+static int issue(struct runner *r, struct op *ops, size_t n)
+{
+	struct verdict *v = &r->v;
+
+	if (n == 0)
+		return 0;
+	if (r->where == WHERE_SELF) {
+		issue_in_self(r->vm.fd, ops, n);
+		return 0;
+	}
+	if (r->where == WHERE_VMM) {
+		struct vm_holder h = { v->ran_target.pid, v->ran_target.fd, v->ran_target.start_time };
+
+		return run_in_owner_once(&r->vm, &h, ops, n, v);
+	}
+	if (r->where == WHERE_NONE)
+		return v->exit_code ? v->exit_code : KA_EXIT_NOT_OWNER;
+	if (r->vm.fd >= 0 && opts.via != VIA_OWNER) {
+		size_t failed = issue_in_self(r->vm.fd, ops, n);
+
+		/* EIO hides the reason: is it KVM's creator-only rule? */
+		if (failed < n && ops[failed].err == EIO)
+			v->creator_check_err = ioctl(r->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IOMMU) < 0 ? errno : 0;
+		if (v->creator_check_err != EIO || opts.via != VIA_AUTO || failed != 0) {
+			r->where = WHERE_SELF;
+			return 0;
+		}
+		r->self_try = ops[0];
+		r->have_self_try = true;
+		for (size_t i = 0; i < n; i++)
+			ops[i].done = false;
+	}
+	if (run_in_owner(&r->vm, ops, n, v) != 0) {
+		r->where = WHERE_NONE;
+		if (r->have_self_try)
+			ops[0] = r->self_try;	/* then our own attempt is what reached the kernel */
+		return v->exit_code;
+	}
+	r->where = WHERE_VMM;
+	return 0;
+}
+
+/* ------------------------------------------------------------ undo */
+
+/* The command that does by hand the undo rollback could not. */
+static void undo_command(const struct step *s, char *buf, size_t len)
+{
+	static const char *const types[] = { "intx", "msi", "msix" };
+	const char *vm = opts.pid > 0 ? "--pid=PID" : opts.socket_path ? "--socket=PATH" : "--fd=N";
+	const struct op *u = s->undo_failed;
+	char addr[PCI_ADDR_STRLEN] = "", halves[64] = "";
+
+	if (s->t.have_device)
+		device_format(&s->t.addr, addr);
+	if (s->kind == STEP_DETACH) {
+		snprintf(buf, len, PROGRAM_NAME " reattach%s %s", s->group ? " --group" : "", addr);
+		return;
+	}
+	if (!u) {
+		buf[0] = '\0';
+		return;
+	}
+	if (u->io == &ioctl_deassign_pci_device) {
+		snprintf(buf, len, PROGRAM_NAME " %s deassign --id=0x%x", vm, u->arg.dev.assigned_dev_id);
+	} else if (u->io == &ioctl_deassign_dev_irq) {
+		for (int i = 0; i < 3; i++) {
+			if (u->arg.irq.flags & (KVM_DEV_IRQ_HOST_INTX << i))
+				snprintf(halves + strlen(halves), sizeof(halves) - strlen(halves), " --host=%s", types[i]);
+			if (u->arg.irq.flags & (KVM_DEV_IRQ_GUEST_INTX << i))
+				snprintf(halves + strlen(halves), sizeof(halves) - strlen(halves), " --guest=%s", types[i]);
+		}
+		snprintf(buf, len, PROGRAM_NAME " %s irq --remove --id=0x%x%s", vm, u->arg.irq.assigned_dev_id, halves);
+	} else {
+		snprintf(buf, len, PROGRAM_NAME " %s intx-mask --id=0x%x %s", vm, u->arg.dev.assigned_dev_id,
+			 u->arg.dev.flags & KVM_DEV_ASSIGN_MASK_INTX ? "on" : "off");
+	}
+}
+
+/* The ioctl that takes away what op did, into *u; false if none. */
+static bool undo_of(const struct op *op, struct op *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->step = op->step;
+	u->role = OP_UNDO;
+	if (op->io == &ioctl_assign_pci_device) {
+		u->io = &ioctl_deassign_pci_device;
+		u->arg.dev.assigned_dev_id = op->arg.dev.assigned_dev_id;
+	} else if (op->io == &ioctl_assign_dev_irq) {
+		/* Exactly the halves it added (a batch adds them one at a time). */
+		u->io = &ioctl_deassign_dev_irq;
+		u->arg.irq.assigned_dev_id = op->arg.irq.assigned_dev_id;
+		u->arg.irq.flags = op->arg.irq.flags;
+	} else if (op->io == &ioctl_set_intx_mask) {
+		u->io = &ioctl_set_intx_mask;
+		u->arg.dev.assigned_dev_id = op->arg.dev.assigned_dev_id;
+		u->arg.dev.flags = op->arg.dev.flags ^ KVM_DEV_ASSIGN_MASK_INTX;
+	} else {
+		return false;	/* msix: the count and entries go with the device */
+	}
+	return true;
+}
+
+static void sysfs_ctx_for(const struct plan *p, struct sysfs_ctx *ctx)
+{
+	sysfs_init(ctx, p->sysroot);
+	ctx->dry_run = opts.dry_run;
+	ctx->verbose = opts.verbose;
+	ctx->log = opts.json ? stderr : stdout;
+}
+
+/* Issue the gathered kernel undos u[from, n) in one go, each tried even if
+ * one before it fails; mark their steps. */
+static size_t flush_undo(struct runner *r, struct op *u, size_t from, size_t n)
+{
+	struct plan *p = r->p;
+	size_t bad = 0;
+
+	if (from == n)
+		return 0;
+	if (issue(r, u + from, n - from) != 0)
+		for (size_t i = from; i < n; i++)
+			u[i].done = false;
+	for (size_t i = from; i < n; i++) {
+		struct step *s = &p->steps[u[i].step];
+
+		if (u[i].done && u[i].ret >= 0)
+			continue;
+		bad++;
+		s->state = STEP_UNDO_FAILED;
+		s->undo_failed = &u[i];
+		snprintf(s->note, sizeof(s->note), "%s %s", u[i].io->name,
+			 u[i].done ? errno_name(u[i].err) : "not run");
+	}
+	return bad;
+}
+
+/*
+ * Undo, in reverse, what steps [0, upto] did (the failed step upto may have
+ * done part: a host irq half, an MSI-X count).  The kernel undos between two
+ * sysfs steps go in one go (one stop of the VMM); a detach is undone by
+ * reattach.  Returns how many undos failed; *undo_out the ioctls issued.
+ */
+static size_t rollback(struct runner *r, size_t upto, struct op **undo_out, size_t *nundo)
+{
+	struct plan *p = r->p;
+	size_t cap = 16, n = 0, from = 0, bad = 0;
+	struct op *u = xcalloc(cap, sizeof(*u));
+
+	for (size_t k = upto < p->nsteps ? upto + 1 : upto; k-- > 0;) {
+		struct step *s = &p->steps[k];
+		bool any = false;
+
+		if (s->state != STEP_DONE && s->state != STEP_FAILED)
+			continue;
+		if (s->kind == STEP_DETACH && s->state == STEP_DONE) {
+			struct sysfs_ctx ctx;
+			struct detach_report rep = { 0 };
+			char addr[PCI_ADDR_STRLEN];
+			bool changed = false;
+
+			for (size_t i = 0; i < s->rep.n; i++)
+				changed |= s->rep.e[i].changed;
+			if (!changed) {
+				/* It was there already (maybe for another VM): leave it. */
+				s->state = STEP_KEPT;
+				snprintf(s->note, sizeof(s->note), "nothing to undo: it was on %s already", s->driver);
+				continue;
+			}
+			bad += flush_undo(r, u, from, n);
+			from = n;
+			sysfs_ctx_for(p, &ctx);
+			device_format(&s->t.addr, addr);
+			if (reattach_device(&ctx, addr, s->group, &rep) == 0) {
+				s->state = STEP_UNDONE;
+			} else {
+				s->state = STEP_UNDO_FAILED;
+				snprintf(s->note, sizeof(s->note), "%.200s", rep.why);
+				bad++;
+			}
+			detach_report_free(&rep);
 			continue;
 		}
-		if (!opts.verbose)
+		if (s->kind != STEP_KERNEL)
 			continue;
-		print_op_text(&p->ops[i], stdout);
-		printf(": %s", p->ops[i].ret < 0 ? errno_name(p->ops[i].err) : "ok");
-		if (v->ran_in)
-			printf(" in pid %d (VMM stopped %.3f ms)\n", (int)v->ran_in, v->rep.stopped_ms);
-		else
-			printf(" in this process\n");
+		for (size_t i = s->first + s->n; i-- > s->first;) {
+			const struct op *op = &p->ops[i];
+
+			if (op->role != OP_DO || !op->done || op->ret < 0)
+				continue;
+			if (n == cap)
+				u = xrealloc(u, (cap *= 2) * sizeof(*u));
+			if (undo_of(op, &u[n])) {
+				n++;
+				any = true;
+			}
+		}
+		if (s->state == STEP_DONE)
+			s->state = any ? STEP_UNDONE : STEP_KEPT;
+		if (!any && s->state == STEP_KEPT)
+			snprintf(s->note, sizeof(s->note), "%s",
+				 p->ops[s->first].io == &ioctl_set_msix_nr
+				 ? "nothing to undo: the MSI-X count and entries stay until the device is deassigned"
+				 : "nothing to undo");
 	}
-	if (opts.verbose && !opts.json && v->probed)
-		printf("probe: %s on a VM of our own: %s (%s)\n", v->probe.step,
-		       v->probe.err ? errno_name(v->probe.err) : "ok", probe_result_name(v->probe.result));
+	bad += flush_undo(r, u, from, n);
+	*undo_out = u;
+	*nundo = n;
+	return bad;
 }
+
+/* ------------------------------------------------------------ signals */
+
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static bool interrupted_by(int *sig)
+{
+	*sig = got_signal;
+	return *sig != 0;
+}
+
+/* A batch stops between steps on SIGINT, SIGTERM or SIGHUP, and rolls back. */
+static void catch_signals(bool on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on ? on_signal : SIG_DFL };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* ------------------------------------------------------------ reporting */
 
 static void print_dry_run(const struct plan *p)
 {
 	char bytes[2 * sizeof(p->ops[0].arg) + 1];
 
-	for (size_t i = 0; i < p->n; i++) {
-		if (opts.json) {
-			print_op_json(p, &p->ops[i], NULL);
+	for (size_t k = 0; k < p->nsteps; k++) {
+		const struct step *s = &p->steps[k];
+
+		if (p->file && !opts.json)
+			printf("# %s:%u: %s\n", p->file, s->line, s->what);
+		if (s->kind != STEP_KERNEL) {
+			struct sysfs_ctx ctx;
+			struct detach_report rep = { 0 };
+			struct detach_request req = { .target = s->driver, .group = s->group, .force = s->force };
+			char addr[PCI_ADDR_STRLEN];
+
+			sysfs_ctx_for(p, &ctx);
+			ctx.log = stdout;
+			device_format(&s->t.addr, addr);
+			if (s->kind == STEP_DETACH)
+				detach_device(&ctx, addr, &req, &rep);
+			else
+				reattach_device(&ctx, addr, s->group, &rep);
+			detach_report_free(&rep);
 			continue;
 		}
-		hex_bytes(&p->ops[i], bytes);
-		print_op_text(&p->ops[i], stdout);
-		printf(" bytes=%s\n", bytes);
+		for (size_t i = s->first; i < s->first + s->n; i++) {
+			if (opts.json) {
+				print_op_json(p, &p->ops[i], NULL);
+				continue;
+			}
+			hex_bytes(&p->ops[i], bytes);
+			print_op_text(&p->ops[i], stdout);
+			printf(" bytes=%s\n", bytes);
+		}
+	}
+}
+
+static void report_ops(const struct plan *p, const struct op *ops, size_t n, const struct verdict *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i].done)
+			continue;
+		if (opts.json) {
+			print_op_json(p, &ops[i], v);
+			continue;
+		}
+		if (!opts.verbose)
+			continue;
+		if (ops[i].role == OP_UNDO)
+			printf("undo: ");
+		print_op_text(&ops[i], stdout);
+		printf(": %s", ops[i].ret < 0 ? errno_name(ops[i].err) : "ok");
+		if (v->ran_in)
+			printf(" in pid %d (VMM stopped %.3f ms)\n", (int)v->ran_in, v->rep.stopped_ms);
+		else
+			printf(" in this process\n");
 	}
 }
 
@@ -492,66 +977,251 @@ static void report_self_try(const struct plan *p, const struct op *try, const st
 	}
 }
 
+static const char *state_name(enum step_state s)
+{
+	static const char *const names[] = { "not-run", "done", "failed", "undone", "undo-failed", "kept" };
+
+	return names[s];
+}
+
+/* A batch: one line (or JSON object) per step, then the summary. */
+static void report_batch(const struct plan *p, size_t failed, const struct failure *f, size_t undo_bad, int sig)
+{
+	char cmd[256];
+
+	for (size_t k = 0; k < p->nsteps; k++) {
+		const struct step *s = &p->steps[k];
+
+		if (opts.json) {
+			struct json j;
+
+			json_init(&j, stdout);
+			json_open(&j, NULL);
+			json_u64(&j, "line", s->line);
+			json_str(&j, "operation", s->command);
+			json_str(&j, "step", s->what);
+			json_str(&j, "result", state_name(s->state));
+			json_str(&j, "message", k == failed ? f->why : s->note[0] ? s->note : NULL);
+			if (k == failed)
+				json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
+			json_close(&j);
+		} else if (!opts.quiet && (s->state != STEP_PENDING || opts.verbose)) {
+			printf("%s:%u: %s: %s%s%s\n", p->file, s->line, s->what, state_name(s->state),
+			       s->note[0] ? ": " : "", s->note);
+		}
+	}
+	if (opts.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL);
+		json_str(&j, "summary", p->file);
+		json_u64(&j, "steps", p->nsteps);
+		json_u64(&j, "done", failed < p->nsteps ? failed : p->nsteps);
+		if (failed < p->nsteps)
+			json_u64(&j, "failed_line", p->steps[failed].line);
+		else
+			json_null(&j, "failed_line");
+		json_str(&j, "signal", sig ? strsignal(sig) : NULL);
+		json_bool(&j, "rolled_back", failed < p->nsteps && !p->no_rollback);
+		json_u64(&j, "undo_failed", undo_bad);
+		json_str(&j, "message", f->exit_code ? f->why : NULL);
+		json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
+		json_i64(&j, "exit_code", f->exit_code);
+		json_close(&j);
+	}
+	/* Stderr: the failure, then loudly what rollback could not undo. */
+	if (f->exit_code) {
+		char what[160];
+
+		if (failed < p->nsteps)
+			snprintf(what, sizeof(what), "batch %s:%u: %s", p->file, p->steps[failed].line, p->steps[failed].what);
+		else
+			snprintf(what, sizeof(what), "batch %s", p->file);
+		if (f->todo[0])
+			err_msg("%s: %s: %s", what, f->why, f->todo);
+		else
+			err_msg("%s: %s", what, f->why);
+	}
+	if (!undo_bad)
+		return;
+	err_msg("batch %s: ROLLBACK INCOMPLETE: %zu step%s could not be undone; the device is half set up:",
+		p->file, undo_bad, undo_bad == 1 ? "" : "s");
+	for (size_t k = p->nsteps; k-- > 0;) {
+		const struct step *s = &p->steps[k];
+
+		if (s->state != STEP_UNDO_FAILED)
+			continue;
+		undo_command(s, cmd, sizeof(cmd));
+		err_msg("batch %s:%u: left: %s (%s): clean up with: %s", p->file, s->line, s->what, s->note,
+			cmd[0] ? cmd : "see kvm-assign(8)");
+	}
+}
+
+/* ------------------------------------------------------------ running */
+
+/* Get the VM fd; with --json its error is an object on stdout too. */
+static int acquire_vm(struct plan *p, struct vmfd *vm)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem, *saved = stderr;
+	struct failure f = { 0 };
+	int rc;
+
+	if (!opts.json)
+		return vmfd_acquire(vm);
+	/* vmfd.c prints its one error line: catch it, and say it in both forms. */
+	mem = open_memstream(&text, &len);
+	if (!mem)
+		return vmfd_acquire(vm);
+	stderr = mem;
+	rc = vmfd_acquire(vm);
+	stderr = saved;
+	fclose(mem);
+	if (rc) {
+		size_t pre = strlen(PROGRAM_NAME ": ");
+		char *nl;
+
+		if (strncmp(text, PROGRAM_NAME ": ", pre) != 0)
+			pre = 0;
+		nl = strchr(text + pre, '\n');
+		if (nl)
+			*nl = '\0';
+		f.exit_code = rc;
+		snprintf(f.why, sizeof(f.why), "%s", text + pre);
+		failure_print(p->file ? "batch" : p->nsteps ? p->steps[0].what : p->command, &f);
+	} else if (len) {
+		fputs(text, stderr);
+	}
+	free(text);
+	return rc;
+}
+
+/* Steps [k, end) of one kind, kernel steps run together: the end of k's run. */
+static size_t segment_end(const struct plan *p, size_t k)
+{
+	size_t e = k + 1;
+
+	if (p->steps[k].kind != STEP_KERNEL)
+		return e;
+	while (e < p->nsteps && p->steps[e].kind == STEP_KERNEL)
+		e++;
+	return e;
+}
+
 int plan_run(struct plan *p)
 {
-	struct verdict v = { .exit_code = KA_EXIT_OK, .creator_check_err = -1 };
-	struct op self_try;
-	size_t self_failed = p->n;
-	struct vmfd vm;
-	size_t failed = p->n;
-	int rc;
+	struct runner r = { .p = p, .vm = { .fd = -1 }, .v = { .creator_check_err = -1 } };
+	struct failure f = { 0 };
+	size_t failed = p->nsteps, undo_bad = 0, nundo = 0;
+	struct op *undo = NULL;
+	bool kernel = false;
+	int sig = 0;
 
 	if (opts.dry_run) {
 		print_dry_run(p);
 		return KA_EXIT_OK;
 	}
-	rc = vmfd_acquire(&vm);
-	if (rc)
-		return rc;
+	for (size_t k = 0; k < p->nsteps; k++)
+		kernel |= p->steps[k].kind == STEP_KERNEL;
+	if (kernel) {
+		int rc = acquire_vm(p, &r.vm);
 
-	if (vm.fd >= 0 && opts.via != VIA_OWNER) {
-		failed = issue_in_self(vm.fd, p->ops, p->n);
-		/* EIO hides the reason: is it KVM's creator-only rule? */
-		if (failed < p->n && p->ops[failed].err == EIO)
-			v.creator_check_err = ioctl(vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IOMMU) < 0 ? errno : 0;
-		if (v.creator_check_err == EIO && opts.via == VIA_AUTO) {
-			self_try = p->ops[failed];
-			self_failed = failed;
-			for (size_t i = 0; i < p->n; i++)
-				p->ops[i].done = 0;
-			failed = p->n;
+		if (rc)
+			return rc;
+	}
+	if (p->file)
+		catch_signals(true);
+
+	/* Each run of kernel steps in one go; a sysfs step alone. */
+	for (size_t k = 0; k < p->nsteps && failed == p->nsteps; k = segment_end(p, k)) {
+		size_t end = segment_end(p, k);
+		struct step *s = &p->steps[k];
+
+		if (p->file && interrupted_by(&sig)) {
+			failed = k;
+			break;
+		}
+		if (s->kind != STEP_KERNEL) {
+			struct sysfs_ctx ctx;
+			struct detach_request req = { .target = s->driver, .group = s->group, .force = s->force };
+			char addr[PCI_ADDR_STRLEN];
+			int rc;
+
+			sysfs_ctx_for(p, &ctx);
+			device_format(&s->t.addr, addr);
+			rc = s->kind == STEP_DETACH ? detach_device(&ctx, addr, &req, &s->rep)
+						    : reattach_device(&ctx, addr, s->group, &s->rep);
+			s->state = rc ? STEP_FAILED : STEP_DONE;
+			if (rc) {
+				failed = k;
+				f.exit_code = rc;
+				snprintf(f.why, sizeof(f.why), "%.700s", s->rep.why);
+			}
+			continue;
+		}
+		size_t first = s->first, n = p->steps[end - 1].first + p->steps[end - 1].n - first;
+		int rc = issue(&r, &p->ops[first], n);
+		size_t bad = first_failed(&p->ops[first], n);
+
+		if (rc) {
+			failed = k;
+			f.exit_code = rc;
+		} else if (bad < n) {
+			failed = p->ops[first + bad].step;
+			if (r.v.creator_check_err == EIO && !r.v.ran_in)
+				explain_not_creator(&p->ops[first + bad], &r.v);
+			else
+				explain_failure(&p->steps[failed], &r.vm, &p->ops[first + bad], &r.v);
+			f.exit_code = r.v.exit_code;
+		}
+		for (size_t i = k; i < end; i++)
+			p->steps[i].state = i < failed ? STEP_DONE : i == failed ? STEP_FAILED : STEP_PENDING;
+		if (f.exit_code) {
+			snprintf(f.why, sizeof(f.why), "%s", r.v.why);
+			snprintf(f.todo, sizeof(f.todo), "%s", r.v.todo);
 		}
 	}
-	if (vm.fd < 0 || opts.via == VIA_OWNER || (v.creator_check_err == EIO && opts.via == VIA_AUTO)) {
-		run_in_owner(&vm, p, &v);
-		for (failed = 0; failed < p->n && p->ops[failed].done && p->ops[failed].ret >= 0; failed++)
-			;
-		if (!p->ops[0].done) {
-			failed = p->n;	/* nothing ran there: the verdict says why */
-			/* Then our own attempt is the one that reached the kernel: show it. */
-			for (size_t i = 0; i <= self_failed && self_failed < p->n; i++)
-				p->ops[i].done = 1;
-			if (self_failed < p->n)
-				p->ops[self_failed] = self_try;
-		}
+	/* All ran when the signal came: undo them all. */
+	if (failed == p->nsteps && p->file)
+		interrupted_by(&sig);
+	if (sig) {
+		f.exit_code = 128 + sig;
+		snprintf(f.why, sizeof(f.why), "stopped by %s between steps", strsignal(sig));
+		snprintf(f.todo, sizeof(f.todo), "%s",
+			 p->no_rollback ? "the steps done stay done (--no-rollback)" : "the steps done were undone");
 	}
+	if ((failed < p->nsteps || sig) && !p->no_rollback && p->file)
+		undo_bad = rollback(&r, failed, &undo, &nundo);
+	if (p->file)
+		catch_signals(false);
 
-	if (failed < p->n && v.creator_check_err == EIO && !v.ran_in)
-		explain_not_creator(&p->ops[failed], &v);
-	else if (failed < p->n)
-		explain_failure(p, &vm, &p->ops[failed], &v);
-
-	if (v.ran_in && self_failed < p->n)
-		report_self_try(p, &self_try, &v);
-	report(p, &v);
-	if (opts.json && !p->ops[0].done && v.why[0])
-		print_op_json(p, &p->ops[0], &v);
-	if (v.why[0]) {
-		if (v.todo[0])
-			err_msg("%s: %s: %s", p->what, v.why, v.todo);
+	if (r.have_self_try && r.v.ran_in)
+		report_self_try(p, &r.self_try, &r.v);
+	if (!p->file || opts.verbose) {
+		report_ops(p, p->ops, p->n, &r.v);
+		report_ops(p, undo, nundo, &r.v);
+	}
+	if (opts.verbose && !opts.json && r.v.probed)
+		printf("probe: %s on a VM of our own: %s (%s)\n", r.v.probe.step,
+		       r.v.probe.err ? errno_name(r.v.probe.err) : "ok", probe_result_name(r.v.probe.result));
+	if (p->file) {
+		if (undo_bad) {
+			f.exit_code = KA_EXIT_ROLLBACK;
+			snprintf(f.todo, sizeof(f.todo), "rollback was incomplete: see the lines below");
+		}
+		report_batch(p, failed, &f, undo_bad, sig);
+	} else if (f.exit_code) {
+		/* Nothing reached the kernel: --json still says why, once. */
+		if (opts.json && !p->ops[0].done)
+			print_op_json(p, &p->ops[0], &r.v);
+		if (f.todo[0])
+			err_msg("%s: %s: %s", p->steps[0].what, f.why, f.todo);
 		else
-			err_msg("%s: %s", p->what, v.why);
+			err_msg("%s: %s", p->steps[0].what, f.why);
 	}
-	vmfd_release(&vm);
-	return v.exit_code;
+	free(undo);
+	vmfd_release(&r.vm);
+	return f.exit_code;
 }

@@ -24,9 +24,12 @@ struct target {
 	char what[96];		/* "assign 0000:03:00.0" or "deassign id 0x300" */
 };
 
+struct source;
+
 /* Syntax only, before anything else happens; returns 0 or a usage exit code. */
-int target_parse(const char *command, const char *device, const char *id, struct target *t);
+int target_parse(const struct source *src, const char *command, const char *device, const char *id,
+		 struct target *t);
 /* Look the device up as asked; returns 0 or an exit code. */
-int target_lookup(struct target *t, enum lookup how);
+int target_lookup(const struct source *src, struct target *t, enum lookup how);
 
 #endif
