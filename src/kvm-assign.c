@@ -261,6 +261,7 @@ int main(int argc, const char **argv)
 	}
 	if (version_wanted) {
 		printf(PROGRAM_NAME " from %s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		printf("built with libpci %s, popt %s\n", LIBPCI_BUILD_VERSION, POPT_BUILD_VERSION);
 		rc = KA_EXIT_OK;
 		goto out;
 	}

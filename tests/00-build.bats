@@ -38,10 +38,12 @@ load test_helper
 	done
 }
 
-@test "--version names the package" {
+@test "--version names the package, and the libpci and popt it was built with" {
 	run "$KVM_ASSIGN" --version
 	assert_success
-	assert_output --regexp '^kvm-assign from kvm-assign [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 0 --regexp '^kvm-assign from kvm-assign [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 1 "built with libpci $(pkg-config --modversion libpci), popt $(pkg-config --modversion popt)"
+	[ "${#lines[@]}" -eq 2 ]
 }
 
 @test "the man page documents every command, every global option and every exit code" {
