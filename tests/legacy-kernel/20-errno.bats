@@ -16,6 +16,11 @@ D=0000:00:03.0
 setup_file() {
 	load legacy
 	lk_bind pci-stub
+	{
+		echo "# exit codes asserted: 1 = the kernel refused (EEXIST EBUSY EINVAL ENODEV ENOSPC ENXIO,"
+		echo "#   and EPERM of KVM_ASSIGN_PCI_DEVICE: bridge, no BARs); 4 = EACCES (the VMM's uid"
+		echo "#   cannot use the device's resource files)"
+	} >&3
 }
 
 setup() {

@@ -65,6 +65,16 @@ mkdir -p "$R/run/results" && mount --bind /results "$R/run/results" ||
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 echo "booted in $(uptime_s)s" >/results/timing
+
+# Linux 4.1's 9p client now and then fails a first read of a file with EFAULT
+# (seen twice, both times bats sourcing its tracing.bash at start-up): read
+# bats' own files once here, retrying, so the suite starts from the cache.
+for f in "$R"/usr/lib/bats-core/* "$R"/usr/libexec/bats-core/*; do
+	cat "$f" >/dev/null 2>&1 && continue
+	echo "first read of ${f#"$R"} failed, retried" >>/results/timing
+	cat "$f" >/dev/null 2>&1 || cat "$f" >/dev/null || die "cannot read $f"
+done
+
 echo "init: running $RK_SUITE"
 chroot "$R" /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
