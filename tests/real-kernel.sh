@@ -17,7 +17,8 @@
 # assignment built in (everything built in: no modules, no download): the
 # bzImage in $KVM_ASSIGN_LEGACY_KERNEL (the file or its directory), else in
 # shared/legacy-kernel/ beside the source tree or beside one of its
-# ancestors, checked against the SHA256SUMS beside it. Not found: a TAP skip,
+# ancestors (then copied to the cache), else in the cache; checked against
+# the SHA256SUMS beside it. Not found: a TAP skip,
 # but a "Bail out!" when CI=true. Its machines (KVM_ASSIGN_RK_MACHINE) are q35
 # with a PCIe root port at 00:04.0 and a second e1000e behind it (01:00.0):
 #   legacy             intel-iommu,intremap=on + intel_iommu=on
@@ -125,11 +126,20 @@ find_legacy_kernel() {
 	d=$(cd "$TOP_SRCDIR" && pwd -P)
 	while :; do
 		lkdir=$(dirname "$d")/shared/legacy-kernel
-		[ -f "$lkdir/$lkfile" ] && return 0
+		if [ -f "$lkdir/$lkfile" ]; then
+			# kept in the cache too, for clones elsewhere on this machine
+			if [ -r "$lkdir/SHA256SUMS" ] && ! cmp -s "$lkdir/$lkfile" "$CACHE/legacy-kernel/$lkfile"; then
+				mkdir -p "$CACHE/legacy-kernel" &&
+					cp "$lkdir/$lkfile" "$lkdir/SHA256SUMS" "$CACHE/legacy-kernel/" 2>/dev/null
+			fi
+			return 0
+		fi
 		[ "$d" = / ] && break
 		d=$(dirname "$d")
 	done
-	lkwhy="no shared/legacy-kernel/$LEGACY_NAME beside $TOP_SRCDIR or its parents (set KVM_ASSIGN_LEGACY_KERNEL)"
+	lkdir=$CACHE/legacy-kernel
+	[ -f "$lkdir/$lkfile" ] && return 0
+	lkwhy="no shared/legacy-kernel/$LEGACY_NAME beside $TOP_SRCDIR or its parents, nor in $CACHE (set KVM_ASSIGN_LEGACY_KERNEL)"
 	return 1
 }
 if [ "$KERNEL" = legacy ]; then
