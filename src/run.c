@@ -44,20 +44,25 @@ struct verdict {
 
 /* ------------------------------------------------------------ errors */
 
+/* The --json half of failure_print. */
+static void failure_json(const char *what, const struct failure *f)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_open(&j, NULL);
+	json_str(&j, "operation", what);
+	json_str(&j, "result", "error");
+	json_str(&j, "message", f->why);
+	json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
+	json_i64(&j, "exit_code", f->exit_code);
+	json_close(&j);
+}
+
 void failure_print(const char *what, const struct failure *f)
 {
-	if (opts.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_open(&j, NULL);
-		json_str(&j, "operation", what);
-		json_str(&j, "result", "error");
-		json_str(&j, "message", f->why);
-		json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
-		json_i64(&j, "exit_code", f->exit_code);
-		json_close(&j);
-	}
+	if (opts.json)
+		failure_json(what, f);
 	if (what && *what && f->todo[0])
 		err_msg("%s: %s: %s", what, f->why, f->todo);
 	else if (what && *what)
@@ -171,11 +176,30 @@ int step_options(const struct source *src, const char *command, int argc, const 
 {
 	int rc;
 
+	struct poptOption own[16];
+	char *seen[16] = { NULL };
+	size_t n = 0;
+
 	if (!src->file)
 		return parse_command(command, argc, argv, table, help, con);
-	*con = poptGetContext(command, argc, argv, table, 0);
-	while ((rc = poptGetNextOpt(*con)) > 0)
-		;
+	/* As parse_command: popt drops a string option given twice without
+	 * freeing it; number them, and free the one the second replaces. */
+	for (; table[n].longName && n < ARRAY_SIZE(own) - 1; n++) {
+		own[n] = table[n];
+		if ((own[n].argInfo & POPT_ARG_MASK) == POPT_ARG_STRING)
+			own[n].val = 0x200 + (int)n;
+	}
+	own[n] = (struct poptOption)POPT_TABLEEND;
+	*con = poptGetContext(command, argc, argv, own, 0);
+	while ((rc = poptGetNextOpt(*con)) > 0) {
+		if (rc >= 0x200 && rc < 0x200 + (int)n) {
+			char **slot = own[rc - 0x200].arg;
+
+			if (seen[rc - 0x200] && seen[rc - 0x200] != *slot)
+				free(seen[rc - 0x200]);
+			seen[rc - 0x200] = *slot;
+		}
+	}
 	if (rc < -1) {
 		rc = source_bad(src, command, poptBadOption(*con, POPT_BADOPTION_NOALIAS), "%s",
 				poptStrerror(rc));
@@ -710,9 +734,16 @@ static int issue(struct runner *r, struct op *ops, size_t n)
 static void undo_command(const struct step *s, char *buf, size_t len)
 {
 	static const char *const types[] = { "intx", "msi", "msix" };
-	const char *vm = opts.pid > 0 ? "--pid=PID" : opts.socket_path ? "--socket=PATH" : "--fd=N";
 	const struct op *u = s->undo_failed;
-	char addr[PCI_ADDR_STRLEN] = "", halves[64] = "";
+	char addr[PCI_ADDR_STRLEN] = "", halves[64] = "", vm[160];
+
+	/* The same VM as this run: the pid, socket or fd it was given. */
+	if (opts.pid > 0)
+		snprintf(vm, sizeof(vm), "--pid=%d", opts.pid);
+	else if (opts.socket_path)
+		snprintf(vm, sizeof(vm), "--socket=%.140s", opts.socket_path);
+	else
+		snprintf(vm, sizeof(vm), "--fd=%d", opts.fd);
 
 	if (s->t.have_device)
 		device_format(&s->t.addr, addr);
@@ -1090,10 +1121,12 @@ static int acquire_vm(struct plan *p, struct vmfd *vm)
 			*nl = '\0';
 		f.exit_code = rc;
 		snprintf(f.why, sizeof(f.why), "%s", text + pre);
-		failure_print(p->file ? "batch" : p->nsteps ? p->steps[0].what : p->command, &f);
-	} else if (len) {
-		fputs(text, stderr);
+		if (nl)
+			*nl = '\n';
+		failure_json(p->file ? "batch" : p->nsteps ? p->steps[0].what : p->command, &f);
 	}
+	if (len)
+		fputs(text, stderr);	/* stderr says what it says without --json */
 	free(text);
 	return rc;
 }
@@ -1208,8 +1241,11 @@ int plan_run(struct plan *p)
 		       r.v.probe.err ? errno_name(r.v.probe.err) : "ok", probe_result_name(r.v.probe.result));
 	if (p->file) {
 		if (undo_bad) {
+			size_t len = strlen(f.todo);
+
 			f.exit_code = KA_EXIT_ROLLBACK;
-			snprintf(f.todo, sizeof(f.todo), "rollback was incomplete: see the lines below");
+			snprintf(f.todo + len, sizeof(f.todo) - len, "%srollback was incomplete: see below",
+				 len ? "; " : "");
 		}
 		report_batch(p, failed, &f, undo_bad, sig);
 	} else if (f.exit_code) {

@@ -132,7 +132,7 @@ matrix_row() {
 	assert_equal "$(cat "$B/rc")" 10
 	run cat "$B/err"
 	assert_line --partial "ROLLBACK INCOMPLETE: 1 step could not be undone"
-	assert_line --regexp "setup.batch:2: left: assign 0000:03:00.0 \(KVM_DEASSIGN_PCI_DEVICE EIO\): clean up with: kvm-assign --pid=PID deassign --id=0x300$"
+	assert_line --regexp "setup.batch:2: left: assign 0000:03:00.0 \(KVM_DEASSIGN_PCI_DEVICE EIO\): clean up with: kvm-assign --pid=[0-9]+ deassign --id=0x300$"
 	run grep -c '^dev ' "$B/after"
 	assert_output 1
 	echo "# undo refused (DEASSIGN EIO): exit 10, the device left and named" >&3
