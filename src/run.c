@@ -923,7 +923,8 @@ static bool interrupted_by(int *sig)
 static void catch_signals(bool on)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on ? on_signal : SIG_DFL };
+	/* SA_RESTART: a signal only sets the flag, it never cuts a call short. */
+	struct sigaction sa = { .sa_handler = on ? on_signal : SIG_DFL, .sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
