@@ -202,7 +202,7 @@ if sel P4; then
 	line=$(cat "$W/p4a")
 	figure P4a "MSI-X setup in one invocation: 256 entries / 1 entry" \
 		"$(kv ratio "$line")" le 1.5 "256: $(ms "$line" a); 1: $(ms "$line" b); $(printf \
-		'the stop kvm-assign reports: %.2f ms / %.2f ms (median of 11), the simulator answering each ioctl' "$s256" "$s1")"
+		'stops reported: %.2f / %.2f ms (kvm-sim answers each ioctl)' "$s256" "$s1")"
 	line=$(cat "$W/p4b")
 	figure P4b "256 invocations of one ioctl / one 256-entry invocation" \
 		"$(awk -v r="$(kv ratio "$line")" 'BEGIN { print 1 / r }')" ge 50 \
