@@ -933,9 +933,12 @@ static void catch_signals(bool on)
 
 /* ------------------------------------------------------------ reporting */
 
-static void print_dry_run(const struct plan *p)
+/* The whole plan: each ioctl with its bytes, each sysfs write (those a
+ * detach or reattach would make); returns the first sysfs step's refusal. */
+static int print_dry_run(const struct plan *p)
 {
 	char bytes[2 * sizeof(p->ops[0].arg) + 1];
+	int rc = KA_EXIT_OK;
 
 	for (size_t k = 0; k < p->nsteps; k++) {
 		const struct step *s = &p->steps[k];
@@ -951,10 +954,14 @@ static void print_dry_run(const struct plan *p)
 			sysfs_ctx_for(p, &ctx);
 			ctx.log = stdout;
 			device_format(&s->t.addr, addr);
-			if (s->kind == STEP_DETACH)
-				detach_device(&ctx, addr, &req, &rep);
-			else
-				reattach_device(&ctx, addr, s->group, &rep);
+			int r = s->kind == STEP_DETACH ? detach_device(&ctx, addr, &req, &rep)
+						       : reattach_device(&ctx, addr, s->group, &rep);
+			if (r) {
+				err_msg("%s%s:%u: %s: %s", p->file ? "batch " : "", p->file ? p->file : "",
+					s->line, s->what, rep.why);
+				if (!rc)
+					rc = r;
+			}
 			detach_report_free(&rep);
 			continue;
 		}
@@ -968,6 +975,7 @@ static void print_dry_run(const struct plan *p)
 			printf(" bytes=%s\n", bytes);
 		}
 	}
+	return rc;
 }
 
 static void report_ops(const struct plan *p, const struct op *ops, size_t n, const struct verdict *v)
@@ -1153,10 +1161,8 @@ int plan_run(struct plan *p)
 	bool kernel = false;
 	int sig = 0;
 
-	if (opts.dry_run) {
-		print_dry_run(p);
-		return KA_EXIT_OK;
-	}
+	if (opts.dry_run)
+		return print_dry_run(p);
 	for (size_t k = 0; k < p->nsteps; k++)
 		kernel |= p->steps[k].kind == STEP_KERNEL;
 	if (kernel) {

@@ -213,3 +213,70 @@ matrix_row() {
 	run jq -r '.exit_code' <<<"$(echo "$output" | grep '^{')"
 	[ "$output" -gt 0 ]
 }
+
+# fake_root: a fake /sys and /proc (as 80-detach.bats makes them) in $ROOT,
+# 03:00.0 on e1000e, and the fake PCI core serving its writes.
+fake_root() {
+	local pci d
+	ROOT=$BATS_TEST_TMPDIR/root
+	mkdir -p "$ROOT/sys/bus"
+	sysfs_from_dump "$ROOT/sys/bus/pci"
+	"$FIXTURES/check/mksysroot.sh" "$ROOT" --iommu=on --driver=0000:03:00.0=e1000e --driver=0000:03:00.1=e1000e
+	pci=$ROOT/sys/bus/pci
+	mkdir -p "$pci/drivers/pci-stub" "$pci/drivers/vfio-pci"
+	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
+	for d in "$pci"/devices/*; do echo '(null)' > "$d/driver_override"; done
+	: > "$pci/drivers_probe"
+	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self" "$ROOT/run/kvm-assign"
+	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$ROOT/proc/net/route"
+	: > "$ROOT/proc/net/if_inet6"
+	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$ROOT/proc/net/fib_trie"
+	echo '22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw' > "$ROOT/proc/self/mountinfo"
+	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' > "$ROOT/proc/swaps"
+	"$TOP_BUILDDIR/tests/helpers/fake-pci-kernel" --root="$ROOT" --log="$BATS_TEST_TMPDIR/writes" \
+		>"$BATS_TEST_TMPDIR/fk.out" 2>&1 3>&- &
+	FK_PID=$!
+	for _ in $(seq 200); do grep -qs '^ready' "$BATS_TEST_TMPDIR/fk.out" && return 0; sleep 0.01; done
+	fail "fake-pci-kernel did not start: $(cat "$BATS_TEST_TMPDIR/fk.out")"
+}
+# tree_state: every path and link of the fake root but the records (which
+# driver each device is on), and each device's override ("(null)" or empty
+# alike: no override), to compare.
+tree_state() {
+	(cd "$ROOT" && find . -path ./run -prune -o -printf '%p %l\n' | sort)
+	for d in "$ROOT"/sys/bus/pci/devices/*; do
+		echo "${d##*/} override=$(sed 's/^(null)$//' "$d/driver_override")"
+	done
+}
+
+teardown() {
+	[ -z "${FK_PID:-}" ] || kill "$FK_PID" 2>/dev/null || true
+	helper_teardown
+}
+
+@test "detach in a batch: undone by reattach when a later step fails; --dry-run shows its writes" {
+	fake_root
+	{ echo "detach 03:00.0 --driver=pci-stub"; cat "$B/setup.batch"; } >"$B/detach.batch"
+	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run batch --sysroot="$ROOT" "$B/detach.batch"
+	assert_success
+	assert_line --index 0 "# $B/detach.batch:1: detach 0000:03:00.0"
+	assert_line "echo pci-stub > $ROOT/sys/bus/pci/devices/0000:03:00.0/driver_override"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/writes")" ""
+	tree_state >"$B/tree.before"
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : --sysroot="$ROOT" "$B/detach.batch"
+	assert_equal "$(cat "$B/rc")" 1
+	run cat "$B/out"
+	assert_line --index 0 "$B/detach.batch:1: detach 0000:03:00.0: undone"
+	assert_line --index 1 "$B/detach.batch:3: assign 0000:03:00.0: undone"
+	assert_equal "$(cat "$B/after")" "$(cat "$B/before")"
+	sleep 0.1
+	tree_state >"$B/tree.after"
+	run diff "$B/tree.before" "$B/tree.after"
+	assert_success
+	# The fake kernel saw the detach, then the reattach.
+	run sed 's|^sys/bus/pci/||' "$BATS_TEST_TMPDIR/writes"
+	assert_output "$(printf '%s\n' 'devices/0000:03:00.0/driver_override pci-stub' 'drivers/e1000e/unbind 0000:03:00.0' \
+		'drivers_probe 0000:03:00.0' 'devices/0000:03:00.0/driver_override ' \
+		'drivers/pci-stub/unbind 0000:03:00.0' 'drivers/e1000e/bind 0000:03:00.0')"
+	echo "# detach, then irq fails: reattached to e1000e, /sys as before, kernel state as before" >&3
+}
