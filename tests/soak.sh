@@ -9,12 +9,21 @@
 # soak-qemu-*.tap of the build tree.
 set -u
 B=${TOP_BUILDDIR:-.}
-export TOP_BUILDDIR=$B TOP_SRCDIR=${TOP_SRCDIR:-.} KVM_ASSIGN=${KVM_ASSIGN:-$B/src/kvm-assign}
+# The programs, copied: an hour long, a soak must not meet a rebuild.
+S=$B/soak-bin
+rm -rf "$S" && mkdir -p "$S/src" "$S/tests/helpers" "$S/tests/sim" "$S/tests/vmm" || exit 1
+cp "$B/src/kvm-assign" "$S/src/" &&
+	cp "$B/tests/sim/kvm-sim" "$S/tests/sim/" && cp "$B/tests/vmm/stub-vmm" "$S/tests/vmm/" &&
+	for p in busy-target target-feeder kill-at qmp-query fd-exec scenario-run kvm-ioctl; do
+		[ ! -x "$B/tests/helpers/$p" ] || cp "$B/tests/helpers/$p" "$S/tests/helpers/" || exit 1
+	done || exit 1
+export TOP_BUILDDIR=$S TOP_SRCDIR=${TOP_SRCDIR:-.} KVM_ASSIGN=$S/src/kvm-assign \
+	KVM_SIM=$S/tests/sim/kvm-sim STUB_VMM=$S/tests/vmm/stub-vmm
 status=0
 echo "== every system call, from the program's start"
-KILL_SOAK_FROM=1 "$B/tests/sim/kvm-sim" -- "$TOP_SRCDIR/tests/helpers/kill-soak.sh" walk "$B/soak-walk" || status=1
+KILL_SOAK_FROM=1 "$KVM_SIM" -- "$TOP_SRCDIR/tests/helpers/kill-soak.sh" walk "$B/soak-walk" || status=1
 echo "== ${KILL_SOAK_RANDOM:-10000} random instants"
-"$B/tests/sim/kvm-sim" -- "$TOP_SRCDIR/tests/helpers/kill-soak.sh" random "${KILL_SOAK_RANDOM:-10000}" "$B/soak-random" || status=1
+"$KVM_SIM" -- "$TOP_SRCDIR/tests/helpers/kill-soak.sh" random "${KILL_SOAK_RANDOM:-10000}" "$B/soak-random" || status=1
 echo "where the random kills landed:"
 awk '{ print $2 }' "$B/soak-random/kills" | sort | uniq -c
 # Against a real QEMU with a guest running, on both real kernels (about a

@@ -35,7 +35,10 @@ K=("$KVM_ASSIGN" -q -A dump -O "dump.name=$DUMP" --pid=$T)
 # The command under the knife: 9 calls in one stop (the creator check, the
 # MSI-X count, 8 entries); a deassign and assign between kills resets it.
 CMD=("${K[@]}" msix 03:00.0 --count=8 0:24 1:25 2:26 3:27 4:28 5:29 6:30 7:31)
-reset() { "${K[@]}" deassign --id=0x300 2>/dev/null; "${K[@]}" assign 03:00.0 || exit 98; }
+reset() {
+	"${K[@]}" deassign --id=0x300 2>/dev/null
+	"${K[@]}" assign 03:00.0 || { sleep 0.5; "${K[@]}" assign 03:00.0; } || exit 98
+}
 reset
 "$H/target-feeder" "$T" "$out/fifo" "$out/counters" 0 0 >"$out/fed" &
 feeder=$!
