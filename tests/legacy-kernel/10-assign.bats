@@ -13,7 +13,7 @@ setup_file() {
 
 setup() {
 	rk_need "$KVM_ASSIGN" "$STUB_VMM" "$FD_EXEC" "$QMP_QUERY"
-	lk_released || fail "the device is still held by KVM before the test"
+	lk_fresh
 }
 
 teardown() {

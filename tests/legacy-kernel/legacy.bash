@@ -50,6 +50,22 @@ lk_dmesg_since() { dmesg | tail -n "+$((LK_DMESG_LINES + 1))"; }
 lk_released() {
 	[ "$(lk_enable)" = 0 ] && ! grep -q "kvm:$RK_DEVICE\$" /proc/interrupts
 }
+# lk_fresh - the device released before a test: when a VMM of an earlier test
+# outlived it (a test killed by its timeout skips teardown), kill every
+# process that holds a VM, saying so, and wait for the release.
+lk_fresh() {
+	local p end=$((SECONDS + 10))
+	lk_released && return 0
+	for p in /proc/[0-9]*; do
+		ls -l "$p/fd" 2>/dev/null | grep -q 'anon_inode:kvm-vm$' || continue
+		echo "# killing ${p#/proc/} ($(tr '\0' ' ' <"$p/cmdline" | cut -c1-60)): it holds a VM" >&3
+		kill -KILL "${p#/proc/}" 2>/dev/null
+	done
+	until lk_released; do
+		[ "$SECONDS" -lt "$end" ] || fail "the device is still held by KVM before the test"
+		sleep 0.2
+	done
+}
 
 # lk_start_stub NAME [stub-vmm options] - a stub VMM serving its VM on
 # $BATS_TEST_TMPDIR/NAME.sock; sets STUB_PID and STUB_SOCK, and VMM_PID and
