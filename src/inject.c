@@ -464,9 +464,13 @@ static int take_thread(struct injection *j)
 				return fail(j, "process %d is in a system call not entered by the "
 					    "syscall instruction", j->tg->pid);
 			}
+			/* The kernel would make the call again, or go on through
+			 * restart_syscall with what it kept of it; rt_sigreturn forgets
+			 * that (restart_syscall would answer EINTR), so on the way back
+			 * the call is made again from its start: a relative sleep or
+			 * timeout starts over. Only a restarted restart is left to EINTR. */
 			j->own.rip -= 2;
-			j->own.rax = (long)r->rax == -ERESTART_RESTARTBLOCK ? SYS_restart_syscall
-									  : r->orig_rax;
+			j->own.rax = r->orig_rax;
 		}
 	}
 	if (tracee_getsigmask(t, &j->own_mask) < 0)

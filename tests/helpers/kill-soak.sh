@@ -138,9 +138,18 @@ fed=$(cat "$out/fed") got=$(tail -n 1 "$out/vmm")
 } >"$out/summary"
 cat "$out/summary"
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+# What the kernel's own windows can cost (kvm-assign(8), "If kvm-assign is
+# killed"): a signal held at its delivery between attaching and stopping the
+# thread is dropped with its dead tracer; a call that answers the stop request
+# with EINTR (a socket call with a timeout) returns it if the tracer dies
+# before the stop. Counted apart; more than KILL_SOAK_WINDOW of them fails.
+window=$(( $(field eintr_unexpected "$got") ))
+for s in usr1 usr2 rt; do window=$(( window + $(field $s "$fed") - $(field $s "$got") )); done
+echo "kernel-window losses: $window (allowed ${KILL_SOAK_WINDOW:-0})" | tee -a "$out/summary"
 ok=1
 [ "$bad" = 0 ] || ok=0
-for s in usr1 usr2 rt; do [ "$(field $s "$fed")" = "$(field $s "$got")" ] || ok=0; done
+for s in usr1 usr2 rt; do [ "$(field $s "$fed")" -ge "$(field $s "$got")" ] || ok=0; done
+[ "$window" -le "${KILL_SOAK_WINDOW:-0}" ] || ok=0
 [ "$(field bytes "$fed")" = "$(field bytes_ok "$got")" ] || ok=0
-for c in bytes_bad eintr_unexpected bad_errno canary_bad mask_bad; do [ "$(field $c "$got")" = 0 ] || ok=0; done
+for c in bytes_bad bad_errno canary_bad mask_bad; do [ "$(field $c "$got")" = 0 ] || ok=0; done
 [ "$ok" = 1 ]
