@@ -38,11 +38,11 @@ where() { echo "driver=$(lk_driver) enable=$(lk_enable) kvm_irqs=$(lk_irq_count)
 @test "a whole setup in QEMU, then its reverse: the host as it was" {
 	lk_start_qemu
 	before=$(where)
-	run ka qemu batch "$B/setup.batch"
+	run ka qemu --timeout=60 batch "$B/setup.batch"
 	assert_success
 	assert_equal "$(lk_enable)" 1
 	assert_equal "$(lk_irq_count PCI-MSI)" 5
-	run ka qemu batch "$B/reverse.batch"
+	run ka qemu --timeout=60 batch "$B/reverse.batch"
 	assert_success
 	assert_equal "$(where)" "$before"
 	lk_released
@@ -53,7 +53,7 @@ where() { echo "driver=$(lk_driver) enable=$(lk_enable) kvm_irqs=$(lk_irq_count)
 	ka stub assign "$D"
 	held=$(where)
 	lk_start_qemu
-	run ka qemu batch "$B/setup.batch"
+	run ka qemu --timeout=60 batch "$B/setup.batch"
 	assert_failure 1
 	assert_output --partial "KVM_ASSIGN_PCI_DEVICE failed with EBUSY in the VMM"
 	assert_equal "$(where)" "$held"
@@ -66,7 +66,7 @@ where() { echo "driver=$(lk_driver) enable=$(lk_enable) kvm_irqs=$(lk_irq_count)
 	before=$(where)
 	cp "$B/setup.batch" "$B/busy.batch"
 	echo "assign --id=0x99 $D" >>"$B/busy.batch"
-	run ka qemu batch "$B/busy.batch"
+	run ka qemu --timeout=60 batch "$B/busy.batch"
 	assert_failure 1
 	assert_output --partial "KVM_ASSIGN_PCI_DEVICE failed with EBUSY in the VMM"
 	assert_output --partial "busy.batch:1: assign $D: undone"
@@ -80,7 +80,7 @@ where() { echo "driver=$(lk_driver) enable=$(lk_enable) kvm_irqs=$(lk_irq_count)
 	ka qemu irq "$D" --guest=intx --guest-irq=10
 	held=$(where)
 	printf 'irq %s --host=intx --guest=intx --guest-irq=11\n' "$D" >"$B/irq.batch"
-	run ka qemu batch "$B/irq.batch"
+	run ka qemu --timeout=60 batch "$B/irq.batch"
 	assert_failure 1
 	assert_output --partial "KVM_ASSIGN_DEV_IRQ failed with EEXIST in the VMM"
 	# The host INTx the batch's first half requested is gone again.
@@ -96,17 +96,17 @@ where() { echo "driver=$(lk_driver) enable=$(lk_enable) kvm_irqs=$(lk_irq_count)
 	before=$(where)
 	lk_start_qemu
 	{ echo "detach $D --driver=pci-stub"; cat "$B/setup.batch"; echo "assign --id=0x99 $D"; } >"$B/detach.batch"
-	run ka qemu batch "$B/detach.batch"
+	run ka qemu --timeout=60 batch "$B/detach.batch"
 	assert_failure 1
 	assert_output --partial "detach.batch:1: detach $D: undone"
 	assert_equal "$(where)" "$before"
 	# And all of it, then the reverse with reattach.
 	{ echo "detach $D --driver=pci-stub"; cat "$B/setup.batch"; } >"$B/detach.batch"
-	run ka qemu batch "$B/detach.batch"
+	run ka qemu --timeout=60 batch "$B/detach.batch"
 	assert_success
 	assert_equal "$(lk_driver)" pci-stub
 	{ cat "$B/reverse.batch"; echo "reattach $D"; } >"$B/back.batch"
-	run ka qemu batch "$B/back.batch"
+	run ka qemu --timeout=60 batch "$B/back.batch"
 	assert_success
 	assert_equal "$(where)" "$before"
 }
