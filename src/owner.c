@@ -80,7 +80,7 @@ static int same_file_fd(pid_t pid, int ours)
 	return -1;
 }
 
-int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max)
+int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max, bool preferred_only)
 {
 	struct dirent *e;
 	DIR *d;
@@ -89,6 +89,8 @@ int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max)
 
 	if (preferred > 0 && preferred != self && (fd = same_file_fd(preferred, ours)) >= 0)
 		out[n++] = (struct vm_holder){ preferred, fd, proc_start_time(preferred) };
+	if (preferred_only && n)
+		return n;
 	d = opendir("/proc");
 	if (!d)
 		return n;

@@ -28,9 +28,11 @@ int vm_fds_of(pid_t pid, int *fds, int max);
 
 /*
  * Processes other than this one that hold the open file behind our fd
- * (kcmp KCMP_FILE), the preferred pid first when it is one of them.
+ * (kcmp KCMP_FILE), the preferred pid first when it is one of them. With
+ * preferred_only, the preferred pid alone when it holds it (no scan of
+ * every process: the socket's peer is nearly always the VM's creator).
  */
-int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max);
+int vm_holders(int ours, pid_t preferred, struct vm_holder *out, int max, bool preferred_only);
 
 /* True once kcmp answered ENOSYS (a kernel without CONFIG_CHECKPOINT_RESTORE):
  * then no holder can be proven to hold our VM. */

@@ -570,6 +570,7 @@ static int run_in_owner(const struct vmfd *vm, struct op *ops, size_t n_ops, str
 	struct vm_holder holders[MAX_CANDIDATES];
 	int holders_fds[MAX_VM_FDS];
 	char why[320] = "", buf[200], pids[160] = "";
+	bool scanned = false;
 	int n;
 
 	if (vm->holder_pid) {
@@ -588,7 +589,11 @@ static int run_in_owner(const struct vmfd *vm, struct op *ops, size_t n_ops, str
 		snprintf(v->todo, sizeof(v->todo), "run as root or as the VMM's user");
 		return v->exit_code;
 	} else {
-		n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES);
+		/* the peer first, alone; every process only when it is not the creator */
+		n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES, true);
+		scanned = n == 0;
+		if (scanned)
+			n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES, false);
 	}
 	for (int i = 0; i < n; i++) {
 		why[0] = '\0';
@@ -606,7 +611,13 @@ static int run_in_owner(const struct vmfd *vm, struct op *ops, size_t n_ops, str
 				 ops[0].io->name, (int)holders[i].pid, why);
 			return v->exit_code;
 		case OWNER_NOT_FOUND:
-			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? ", " : "", (int)holders[i].pid);
+			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", pids[0] ? ", " : "", (int)holders[i].pid);
+			if (i == n - 1 && !scanned && !vm->holder_pid) {
+				/* the peer only forwarded the fd: look at every process */
+				scanned = true;
+				n = vm_holders(vm->fd, vm->peer_pid, holders, MAX_CANDIDATES, false);
+				i = 0;	/* holders[0] is the peer again: skip it */
+			}
 			break;
 		}
 	}
