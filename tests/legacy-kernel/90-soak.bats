@@ -54,7 +54,7 @@ sigwinch_disposition() {
 		echo $sent >"$BATS_TEST_TMPDIR/sent"
 	) 3>&- &
 	SIGNALLER=$!
-	K=("$KVM_ASSIGN" -v --pid="$QEMU_PID")
+	K=("$KVM_ASSIGN" -v $LK_TIMEOUT --pid="$QEMU_PID")
 	t0=$(date +%s%N)
 	for ((c = 0; c < CYCLES; c++)); do
 		for cmd in "assign $D" "msix $D ${LK_MSIX[*]}" \

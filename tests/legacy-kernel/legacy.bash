@@ -133,15 +133,18 @@ LK_PIDS=()
 # stub: --socket=$STUB_SOCK; pid, socket: the current VMM (VMM_PID,
 # VMM_SOCK); fd: the VM fd inherited as fd 7 from a process that received it
 # by the hand-off from $VMM_SOCK, while that VMM lives.
+# --timeout: a first assign maps all of QEMU's RAM into the emulated IOMMU,
+# about 0.5 s under TCG, but over the default 5 s on a loaded machine.
+LK_TIMEOUT=--timeout=60
 ka() {
 	local mode=$1
 	shift
 	case $mode in
-	qemu) "$KVM_ASSIGN" --pid="$QEMU_PID" "$@" ;;
-	stub) "$KVM_ASSIGN" --socket="$STUB_SOCK" "$@" ;;
-	pid) "$KVM_ASSIGN" --pid="$VMM_PID" "$@" ;;
-	socket) "$KVM_ASSIGN" --socket="$VMM_SOCK" "$@" ;;
-	fd) "$FD_EXEC" "$VMM_SOCK" 7 -- "$KVM_ASSIGN" --fd=7 "$@" ;;
+	qemu) "$KVM_ASSIGN" $LK_TIMEOUT --pid="$QEMU_PID" "$@" ;;
+	stub) "$KVM_ASSIGN" $LK_TIMEOUT --socket="$STUB_SOCK" "$@" ;;
+	pid) "$KVM_ASSIGN" $LK_TIMEOUT --pid="$VMM_PID" "$@" ;;
+	socket) "$KVM_ASSIGN" $LK_TIMEOUT --socket="$VMM_SOCK" "$@" ;;
+	fd) "$FD_EXEC" "$VMM_SOCK" 7 -- "$KVM_ASSIGN" $LK_TIMEOUT --fd=7 "$@" ;;
 	esac
 }
 # pid_of MODE - the pid of the VMM that mode reaches.
