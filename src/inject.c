@@ -58,6 +58,7 @@ int inject_ioctls(const struct inject_target *tg, struct inject_call *calls, siz
 #define DEFAULT_TIMEOUT_MS 5000
 #define CLEANUP_GRACE_MS 1000   /* extra time to put the target back after a timeout */
 #define BUSY_RETRY_US 2000      /* another kvm-assign holds the target: try again */
+#define DYING_POLLS 200         /* ms to see a thread that stopped answering die */
 
 /* The kernel-internal codes that make it restart an interrupted call. */
 #define ERESTARTSYS 512
@@ -849,6 +850,35 @@ static int inject(struct injection *j)
 	return j->rep->per_call ? run_per_call(j) : run_stub(j);
 }
 
+/*
+ * After a failed step: a thread that no longer answers ptrace was killed
+ * meanwhile (SIGKILL needs no stop); the step failed only because it is
+ * dying. Collect its end within the grace, so the report says how it ended.
+ */
+static void collect_death(struct injection *j)
+{
+	struct tracee *t = &j->t;
+	struct user_regs_struct r;
+	char state;
+
+	if (t->stop == STOP_EXITED || !t->attached)
+		return;
+	/* a thread on its way out may show R or D a moment before Z */
+	for (int i = 0; i < DYING_POLLS; i++) {
+		if (tracee_getregs(t, &r) == 0 || errno != ESRCH)
+			return;		/* stopped and answering: alive */
+		state = proc_thread_state(j->tg->pid, t->tid);
+		if (strchr("ZX?", state))
+			break;
+		if (i == DYING_POLLS - 1)
+			return;		/* running: put_back deals with it */
+		usleep(1000);
+	}
+	tracee_set_deadline(t, CLEANUP_GRACE_MS);
+	while (t->stop != STOP_EXITED && tracee_wait(t) == 0)
+		tracee_resume(t, PTRACE_CONT, 0);
+}
+
 static void *worker(void *arg)
 {
 	struct injection *j = arg;
@@ -859,6 +889,8 @@ static void *worker(void *arg)
 	j->rep->seccomp = (int)proc_status_field(j->tg->pid, "Seccomp");
 	tracee_set_deadline(&j->t, j->timeout_ms);
 	j->ret = inject(j);
+	if (j->ret < 0)
+		collect_death(j);
 	if (j->t.stop != STOP_EXITED) {
 		tracee_set_deadline(&j->t, CLEANUP_GRACE_MS);
 		put_back(j);
