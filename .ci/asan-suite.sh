@@ -58,6 +58,15 @@ PY
 		grep -A20 '^not ok ' <<<"$out" | head -60
 	fi
 done
+# LeakSanitizer cannot stop a process that is being traced (the VMM while
+# kvm-assign holds it): that note is not a finding; valgrind checks leaks.
+for r in "$reports"/*; do
+	[ -e "$r" ] || continue
+	if ! grep -qv 'Unable to get registers from thread\|^$' "$r"; then
+		echo "asan: note, not a finding: $(head -n1 "$r")"
+		rm -f "$r"
+	fi
+done
 nreports=$(find "$reports" -type f | wc -l)
 if [ "$nreports" != 0 ]; then
 	echo "asan: $nreports sanitizer report(s):"
