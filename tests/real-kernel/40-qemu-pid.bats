@@ -9,24 +9,8 @@ QMP_QUERY=${TOP_BUILDDIR:-}/tests/helpers/qmp-query
 
 setup() {
 	rk_need "$KVM_ASSIGN" "$STUB_VMM" "$QMP_QUERY"
-	QMP=$BATS_TEST_TMPDIR/qmp.sock
-	# A boot sector that halts (cli; hlt; jmp $-2): the guest runs, then
-	# idles, so nested KVM under TCG does not eat the CPU a spinning
-	# firmware would.
-	printf '\372\364\353\375' >"$BATS_TEST_TMPDIR/boot.img"
-	head -c 506 /dev/zero >>"$BATS_TEST_TMPDIR/boot.img"
-	printf '\125\252' >>"$BATS_TEST_TMPDIR/boot.img"
 	# A running guest (no -S) with two vcpus: QEMU's main loop sits in ppoll.
-	qemu-system-x86_64 -accel kvm -smp 2 -m 64 -display none -nodefaults \
-		-drive "file=$BATS_TEST_TMPDIR/boot.img,format=raw,if=ide" \
-		-qmp "unix:$QMP,server=on,wait=off" >"$BATS_TEST_TMPDIR/qemu.log" 2>&1 &
-	QPID=$!
-	rk_wait_for "$QPID" test -S "$QMP" || {
-		cat "$BATS_TEST_TMPDIR/qemu.log"
-		return 1
-	}
-	run "$QMP_QUERY" "$QMP"
-	assert_output --partial '"status": "running"'
+	rk_start_guest_qemu -smp 2
 }
 
 teardown() {

@@ -51,6 +51,26 @@ rk_start_qemu() {
 		return 1
 	}
 }
+# rk_start_guest_qemu [QEMU options] - a real QEMU on /dev/kvm with a guest
+# that runs, then halts (a boot sector: cli; hlt; jmp $-2), so nested KVM
+# under TCG does not eat the CPU a spinning firmware would, and QMP on $QMP;
+# sets QPID once QMP listens and says "running".
+rk_start_guest_qemu() {
+	QMP=$BATS_TEST_TMPDIR/qmp.sock
+	printf '\372\364\353\375' >"$BATS_TEST_TMPDIR/boot.img"
+	head -c 506 /dev/zero >>"$BATS_TEST_TMPDIR/boot.img"
+	printf '\125\252' >>"$BATS_TEST_TMPDIR/boot.img"
+	qemu-system-x86_64 -accel kvm -m 64 -display none -nodefaults "$@" \
+		-drive "file=$BATS_TEST_TMPDIR/boot.img,format=raw,if=ide" \
+		-qmp "unix:$QMP,server=on,wait=off" </dev/null >"$BATS_TEST_TMPDIR/qemu.log" 2>&1 3>&- &
+	QPID=$!
+	rk_wait_for "$QPID" test -S "$QMP" || {
+		cat "$BATS_TEST_TMPDIR/qemu.log"
+		return 1
+	}
+	run "${TOP_BUILDDIR:-}/tests/helpers/qmp-query" "$QMP"
+	assert_output --partial '"status": "running"'
+}
 rk_stop_qemu() {
 	[ -z "${QEMU_PID:-}" ] && return 0
 	kill "$QEMU_PID" 2>/dev/null
