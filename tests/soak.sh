@@ -38,6 +38,7 @@ if [ "$n" -gt 0 ]; then
 		set -- $k
 		# (on 4.1.15 the MSI-X count stays set between kills: the full
 		# 257-ioctl setup runs after every 10th, which resets it)
+		KVM_ASSIGN_RK_SUITE=$(case $1 in legacy*) echo tests/legacy-kernel/soak ;; esac) \
 		RESET_EVERY=10 KVM_ASSIGN_KILL_QEMU=$n KVM_ASSIGN_REAL_KERNEL_TIMEOUT=$((n * 10 + 600)) \
 		KVM_ASSIGN_REAL_KERNEL_TEST_TIMEOUT=$((n * 10 + 300)) \
 			sh "$TOP_SRCDIR/tests/$1" "$2" | tee "$B/soak-qemu-${1%%.sh}.tap" || status=1
