@@ -104,22 +104,12 @@ int sysfs_readlink_basename(const struct sysfs_ctx *ctx, char *buf, size_t len, 
 int sysfs_count_entries(const struct sysfs_ctx *ctx, const char *fmt, ...)
 {
 	char path[4096];
-	struct dirent *e;
 	va_list ap;
-	DIR *d;
-	int n = 0;
 
 	va_start(ap, fmt);
 	vformat(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	d = opendir_in(ctx, path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return dir_count(opendir_in(ctx, path));
 }
 
 bool sysfs_exists(const struct sysfs_ctx *ctx, const char *fmt, ...)

@@ -274,7 +274,11 @@ bool readlink_basename(const char *path, char *buf, size_t len)
 
 int dir_entries(const char *path)
 {
-	DIR *d = opendir(path);
+	return dir_count(opendir(path));
+}
+
+int dir_count(DIR *d)
+{
 	struct dirent *e;
 	int n = 0;
 

@@ -6,6 +6,7 @@
 #ifndef KVM_ASSIGN_UTIL_H
 #define KVM_ASSIGN_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,5 +60,7 @@ size_t utf8_seq_len(const unsigned char *p);
 bool readlink_basename(const char *path, char *buf, size_t len);
 /* Number of entries in a directory, not counting . and ..; -1 if absent. */
 int dir_entries(const char *path);
+/* The same for an open directory, which it closes; -1 for NULL. */
+int dir_count(DIR *d);
 
 #endif
