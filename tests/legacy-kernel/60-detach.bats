@@ -7,8 +7,9 @@ load legacy
 
 REC=/run/kvm-assign/$RK_DEVICE
 
-# clean - the device on e1000e, no driver_override, no record, its interface
-# down without addresses: how the guest booted it.
+# clean - the device on e1000e, no driver_override (or, where there is none,
+# no ID added to pci-stub), no record, its interface down without addresses:
+# how the guest booted it.
 clean() {
 	local i
 	for i in /sys/bus/pci/devices/$RK_DEVICE/net/*; do
@@ -17,7 +18,11 @@ clean() {
 		ip link set "${i##*/}" down 2>/dev/null
 	done
 	lk_bind e1000e
-	echo >"$LK_SYSDEV/driver_override"
+	if [ -e "$LK_SYSDEV/driver_override" ]; then
+		echo >"$LK_SYSDEV/driver_override"
+	else
+		echo "8086 10d3" >/sys/bus/pci/drivers/pci-stub/remove_id 2>/dev/null || :
+	fi
 	rm -f "$REC"
 }
 

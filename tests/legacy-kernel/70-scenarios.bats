@@ -1,27 +1,16 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# 70-scenarios.bats - every scenario in tests/scenarios/ on the real Linux
-# 4.1.15 with legacy assignment (inside the guest tests/legacy-kernel.sh
-# boots): the oracle the simulated kernel is held to by tests/70-scenarios.bats.
+# 70-scenarios.bats - every scenario in tests/scenarios/ on a real Linux with
+# legacy assignment (inside the guest tests/legacy-kernel*.sh boot, on each
+# kernel line): the oracle the simulated kernel is held to by tests/70-scenarios.bats.
 
 bats_require_minimum_version 1.5.0
+load legacy
 load ../scenarios/scenario
 
 # The e1000e must be on pci-stub (a host driver would hold its regions: EBUSY).
-stub_device() {
-	local dev=${RK_DEVICE:-0000:00:03.0} sys drv
-	sys=/sys/bus/pci/devices/${RK_DEVICE:-0000:00:03.0}
-	drv=$(readlink "$sys/driver" 2>/dev/null)
-	[ "${drv##*/}" = pci-stub ] && return 0
-	echo pci-stub >"$sys/driver_override" || return 1
-	[ -z "$drv" ] || echo "$dev" >"$sys/driver/unbind" || return 1
-	echo "$dev" >/sys/bus/pci/drivers_probe
-	drv=$(readlink "$sys/driver" 2>/dev/null)
-	[ "${drv##*/}" = pci-stub ] || { echo "cannot bind $dev to pci-stub (driver: ${drv:-none})" >&2; return 1; }
-}
-
 setup() {
-	stub_device
+	lk_bind pci-stub
 }
 
 @test "every scenario file has its test here" {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# legacy.bash - loaded by the tests in tests/legacy-kernel/ (run inside Linux
-# 4.1.15 with legacy device assignment, booted by tests/legacy-kernel*.sh):
+# legacy.bash - loaded by the tests in tests/legacy-kernel/ (run inside a
+# Linux with legacy device assignment, tests/kernels/, booted by
+# tests/legacy-kernel*.sh; RK_KERNEL_VERSION names it):
 # the device's driver, the VMMs (real QEMU, stub VMM) and what the kernel shows.
 #
 # The exit-code contract these tests assert (src/exitcodes.h, kvm-assign(8)):
@@ -22,14 +23,26 @@ LK_SYSDEV=/sys/bus/pci/devices/$RK_DEVICE
 # The MSI-X entries of the e1000e's whole table (5), to GSIs >= 24.
 LK_MSIX=(--count=5 0:24 1:25 2:26 3:27 4:28)
 
-# lk_bind DRIVER [ADDR] - bind the device to DRIVER (pci-stub or e1000e).
+# lk_bind DRIVER [ADDR] - bind the device to DRIVER (pci-stub or e1000e):
+# by driver_override, or where the kernel has none (3.10; it is 3.16) by the
+# driver's bind file, pci-stub given the device's ID by new_id for that
+# bind only (remove_id after, so no later probe sends the device there).
 lk_bind() {
-	local dev=/sys/bus/pci/devices/${2:-$RK_DEVICE}
+	local addr=${2:-$RK_DEVICE} dev drv=/sys/bus/pci/drivers/$1 id
+	dev=/sys/bus/pci/devices/$addr
 	[ "$(lk_driver "${2:-}")" = "$1" ] && return 0
-	echo "$1" >"$dev/driver_override"
-	[ -e "$dev/driver" ] && echo "${2:-$RK_DEVICE}" >"$dev/driver/unbind"
-	echo "${2:-$RK_DEVICE}" >/sys/bus/pci/drivers_probe
-	[ "$(lk_driver "${2:-}")" = "$1" ] || fail "${2:-$RK_DEVICE}: not bound to $1"
+	if [ -e "$dev/driver_override" ]; then
+		echo "$1" >"$dev/driver_override"
+		[ -e "$dev/driver" ] && echo "$addr" >"$dev/driver/unbind"
+		echo "$addr" >/sys/bus/pci/drivers_probe
+	else
+		[ -e "$dev/driver" ] && echo "$addr" >"$dev/driver/unbind"
+		id="$(sed 's/^0x//' "$dev/vendor") $(sed 's/^0x//' "$dev/device")"
+		[ "$1" != pci-stub ] || echo "$id" >"$drv/new_id"
+		[ "$(lk_driver "${2:-}")" = "$1" ] || echo "$addr" >"$drv/bind"
+		[ "$1" != pci-stub ] || echo "$id" >"$drv/remove_id"
+	fi
+	[ "$(lk_driver "${2:-}")" = "$1" ] || fail "$addr: not bound to $1"
 }
 # lk_driver [ADDR] - the driver bound to the device, or nothing.
 lk_driver() {

@@ -1,0 +1,8 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# legacy-kernel-3.10.sh - the focused legacy-kernel suite (tests/legacy-kernel.sh
+# lists it) on Linux 3.10.105 (tests/kernels/), q35 with an Intel IOMMU and
+# interrupt remapping.
+KVM_ASSIGN_RK_LINE=3.10
+export KVM_ASSIGN_RK_LINE
+exec sh "$(dirname "$0")/legacy-kernel.sh" "$@"
