@@ -7,12 +7,17 @@
 #   kill-qemu.sh QEMU_PID QMP_SOCKET N OUTDIR -- KVM-ASSIGN-COMMAND...
 #
 # RESET (environment), when set, is run (bash) after each kill (after every
-# RESET_EVERY-th, default 1), e.g. to deassign and assign again. Writes OUTDIR/kills ("where outcome" per kill)
-# and OUTDIR/summary; exit 0 when every kill left QEMU as it was and QMP
-# still answers "running" at the end.
+# RESET_EVERY-th, default 1), e.g. to deassign and assign again. KILL_SEED
+# seeds the choice of instants (bash's RANDOM): the same seed, the same steps
+# and delays; unset, a seed from the clock. Writes OUTDIR/kills ("where
+# outcome" per kill, as it goes) and OUTDIR/summary (with the seed); exit 0
+# when every kill left QEMU as it was and QMP still answers "running" at the
+# end, else it also prints each kill that did not.
 set -u
 Q=$1 QMP=$2 n=$3 out=$4
 shift 5
+seed=${KILL_SEED:-$(( $(date +%s%N) % 32768 ))}
+RANDOM=$seed
 CMD=("$@")
 H=${TOP_BUILDDIR:?}/tests/helpers
 mkdir -p "$out"
@@ -50,9 +55,11 @@ end=$(( $(us) - s ))
 from=$(( first * 8 / 10 )) span=$(( end - first * 8 / 10 + 1 ))
 [ -n "${RESET:-}" ] && bash -c "$RESET" >/dev/null 2>&1
 
+# QEMU as it was within 30 s of a kill (a loaded machine may take seconds to
+# run the kernel's detach), else what it looks like.
 check_qemu() {
-	local state tracer blk line i
-	for i in $(seq 200); do
+	local state tracer blk line end=$((SECONDS + 30))
+	while :; do
 		tracer=x
 		while read -r line; do
 			case $line in TracerPid:*) tracer=${line#TracerPid:}; tracer=${tracer//[[:space:]]/} ;; esac
@@ -62,9 +69,10 @@ check_qemu() {
 		case $state in
 		S|R|D) [ "$tracer" = 0 ] && [ "$blk" = "$base_blk" ] && return 0 ;;
 		esac
+		[ "$SECONDS" -lt "$end" ] || break
 		sleep 0.05
 	done
-	echo "state=$state tracer=$tracer blocked=$blk"
+	echo "state=$state tracer=$tracer blocked=$blk (was $base_blk)"
 	return 1
 }
 
@@ -113,9 +121,11 @@ done
 qmp=$("$H/qmp-query" "$QMP" 2>&1)
 case $qmp in *'"status": "running"'*) running=yes ;; *) running=no ;; esac
 {
-	echo "kills=$n bad=$bad pages_left=$leaks qemu_running=$running window_us=$from..$((from + span))"
+	echo "kills=$n bad=$bad pages_left=$leaks qemu_running=$running window_us=$from..$((from + span)) seed=$seed"
 	awk '{ sub(/#.*/, "", $1); print $1 }' "$out/kills" | sort | uniq -c | tr -s ' \n' ' '
 	echo
 } >"$out/summary"
 cat "$out/summary"
+[ "$bad" = 0 ] || { echo "kills that left QEMU altered (KILL_SEED=$seed repeats the choices):"; grep -n -v ' ok\( page-left\)\{0,1\}$' "$out/kills"; }
+[ "$running" = yes ] || echo "QMP after the kills: $qmp"
 [ "$bad" = 0 ] && [ "$running" = yes ]

@@ -3,12 +3,17 @@
 # 45-kill-qemu.bats - kvm-assign SIGKILLed at random instants while it works
 # inside a real QEMU with a guest running (Debian's 6.1): QEMU runs on, not
 # stopped, not traced, its signal mask as before, and QMP answers "running".
-# KVM_ASSIGN_KILL_QEMU sets the number of kills (make soak: 1000).
+# KVM_ASSIGN_KILL_QEMU sets the number of kills (make soak: 1000, at instants
+# from a random seed); without it, make check's 24 at the instants seed 1
+# picks, the same each run (the seed is in the summary: KILL_SEED repeats a
+# run's choices).
 
 load helper
 
-# about a second a kill under TCG: room for the number asked
-BATS_TEST_TIMEOUT=$(( ${KVM_ASSIGN_KILL_QEMU:-24} * 4 + 120 ))
+# About a second a kill under TCG on an idle machine, three beside another
+# QEMU suite: 8 s a kill holds under that load.
+BATS_TEST_TIMEOUT=$(( ${KVM_ASSIGN_KILL_QEMU:-24} * 8 + 120 ))
+[ -n "${KVM_ASSIGN_KILL_QEMU:-}" ] || export KILL_SEED=1
 
 QMP_QUERY=${TOP_BUILDDIR:-}/tests/helpers/qmp-query
 
@@ -18,6 +23,11 @@ setup() {
 }
 
 teardown() {
+	# what a timeout cut short: how far the kills got, the last ones
+	[ ! -s "$BATS_TEST_TMPDIR/k/kills" ] || {
+		echo "kills done: $(wc -l <"$BATS_TEST_TMPDIR/k/kills"); the last:"
+		tail -n 5 "$BATS_TEST_TMPDIR/k/kills"
+	}
 	kill "$QPID" 2>/dev/null || true
 	wait "$QPID" 2>/dev/null || true
 }
