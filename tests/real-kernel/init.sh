@@ -69,9 +69,12 @@ mkdir -p "$R/run/results" && mount --bind /results "$R/run/results" ||
 # for it: credit 512 bits read from the RNG (RNDADDENTROPY, with the host's
 # perl: busybox has no ioctl).
 if [ -c /dev/hwrng ] && [ ! -e /sys/module/rng_core/parameters/default_quality ]; then
-	chroot "$R" perl -e 'open(my $h, "<", "/dev/hwrng") && read($h, my $d, 64) == 64 &&
-		open(my $r, ">", "/dev/random") && ioctl($r, 0x40085203, pack("ii", 512, 64) . $d) or
-		die "crediting entropy from /dev/hwrng: $!\n"' || die "cannot fill the entropy pool"
+	# (the RNG answers a read with a few bytes at a time)
+	chroot "$R" perl -e 'open(my $h, "<", "/dev/hwrng") or die "/dev/hwrng: $!\n";
+		my $d = ""; while (length($d) < 64) { sysread($h, $d, 64 - length($d), length($d)) or die "/dev/hwrng: $!\n" }
+		open(my $r, ">", "/dev/random") or die "/dev/random: $!\n";
+		ioctl($r, 0x40085203, pack("ii", 512, 64) . $d) or die "RNDADDENTROPY: $!\n"' ||
+		die "cannot fill the entropy pool"
 fi
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
