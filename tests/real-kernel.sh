@@ -133,7 +133,12 @@ find_legacy_kernel() {
 		}
 	fi
 	[ -f "$lkdir/$lkfile" ] && return 0
-	lkwhy="no kernel $lkdir/$lkfile${KVM_ASSIGN_LEGACY_KERNEL:+ (KVM_ASSIGN_LEGACY_KERNEL)} (tests/kernels/README)"
+	if [ -n "${KVM_ASSIGN_LEGACY_KERNEL:-}" ]; then
+		lkwhy="KVM_ASSIGN_LEGACY_KERNEL=$KVM_ASSIGN_LEGACY_KERNEL: no such kernel"
+		[ ! -d "$KVM_ASSIGN_LEGACY_KERNEL" ] || lkwhy="$lkwhy (no $lkfile in it)"
+	else
+		lkwhy="no $lkdir/$lkfile (tests/kernels/README)"
+	fi
 	return 1
 }
 if [ "$KERNEL" = legacy ]; then
