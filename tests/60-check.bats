@@ -74,6 +74,30 @@ check_json() { run "$KVM_ASSIGN" --json check --sysroot="$ROOT" "$@"; }
 	assert_output "$(printf 'yes\tyes\tlegacy assignment can work here for 0000:03:00.0, as far as the snapshot shows (/dev/kvm not checked)')"
 }
 
+@test "a 3.10 kernel (no /sys/class/iommu before 3.17): IOMMU groups show the IOMMU active; exit 0" {
+	snapshot --line=3.10 --iommu=on --intremap --driver=0000:03:00.0=pci-stub
+	check_json 03:00.0
+	assert_success
+	assert_equal "$(item kernel)" "ok 3.10.105"
+	assert_equal "$(item class_iommu)" "ok absent"
+	assert_equal "$(item_field class_iommu message)" "no /sys/class/iommu (kernels before 3.17 lack it): the IOMMU groups show an active IOMMU driver"
+	assert_equal "$(item interrupt_remapping)" "ok on"
+	[[ $(item iommu_group) == ok* ]] || fail "iommu_group: $(item iommu_group)"
+	[ "$(jq '.items | map(select(.status == "fail")) | length' <<<"$output")" = 0 ] || fail "FAIL items"
+}
+
+@test "a 3.10 kernel with the IOMMU off or absent: class_iommu and iommu_groups FAIL; exit 9" {
+	for iommu in off none; do
+		snapshot --line=3.10 --iommu=$iommu --driver=0000:03:00.0=pci-stub
+		check_json 03:00.0
+		assert_failure 9
+		assert_equal "$(item class_iommu)" "fail "
+		assert_equal "$(item_field class_iommu message)" "no /sys/class/iommu and no IOMMU group: no IOMMU driver is active"
+		[[ $(item iommu_groups) == fail* ]] || fail "iommu_groups: $(item iommu_groups)"
+		assert_equal "$(item interrupt_remapping)" "warn off"
+	done
+}
+
 @test "no interrupt remapping: FAIL unless allow_unsafe_assigned_interrupts is set (then WARN)" {
 	snapshot --iommu=on
 	check_json
