@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# 70-scenarios.bats - every scenario in tests/scenarios/ on the real Linux
-# 4.1.15 with legacy assignment (inside the guest tests/legacy-kernel.sh
-# boots): the oracle the simulated kernel is held to by tests/70-scenarios.bats.
+# 70-scenarios.bats - every scenario in tests/scenarios/ on a real kernel with
+# legacy assignment (3.10.105, 4.1.15 or 4.9.229, inside the guest
+# tests/legacy-kernel.sh boots): the oracle the simulated kernel is held to by
+# tests/70-scenarios.bats.
 
 bats_require_minimum_version 1.5.0
 load ../scenarios/scenario
@@ -13,9 +14,15 @@ stub_device() {
 	sys=/sys/bus/pci/devices/${RK_DEVICE:-0000:00:03.0}
 	drv=$(readlink "$sys/driver" 2>/dev/null)
 	[ "${drv##*/}" = pci-stub ] && return 0
-	echo pci-stub >"$sys/driver_override" || return 1
-	[ -z "$drv" ] || echo "$dev" >"$sys/driver/unbind" || return 1
-	echo "$dev" >/sys/bus/pci/drivers_probe
+	if [ -e "$sys/driver_override" ]; then
+		echo pci-stub >"$sys/driver_override" || return 1
+		[ -z "$drv" ] || echo "$dev" >"$sys/driver/unbind" || return 1
+		echo "$dev" >/sys/bus/pci/drivers_probe
+	else	# before 3.16: pci-stub takes the device by its id
+		[ -z "$drv" ] || echo "$dev" >"$sys/driver/unbind" || return 1
+		echo "$dev" >/sys/bus/pci/drivers/pci-stub/bind 2>/dev/null ||
+			echo "$(cat "$sys/vendor") $(cat "$sys/device")" >/sys/bus/pci/drivers/pci-stub/new_id
+	fi
 	drv=$(readlink "$sys/driver" 2>/dev/null)
 	[ "${drv##*/}" = pci-stub ] || { echo "cannot bind $dev to pci-stub (driver: ${drv:-none})" >&2; return 1; }
 }
@@ -23,6 +30,10 @@ stub_device() {
 setup() {
 	stub_device
 }
+
+# The kernel line, for the LINE:RESULT expectations (tests/scenarios/README).
+SCENARIO_KERNEL=$(uname -r | cut -d. -f1,2)
+export SCENARIO_KERNEL
 
 @test "every scenario file has its test here" {
 	scenario_all_listed
