@@ -344,3 +344,25 @@ lspci_facts() {
 		--error-exitcode=99 "$KVM_ASSIGN" --json check --sysroot="$ROOT" 03:00.0
 	assert_failure 9
 }
+
+@test "a dump without memfd_create (kernels before 3.17; strace injects ENOSYS): libpci reads the checked copy, an unlinked temp file" {
+	command -v strace >/dev/null || fail "this test needs strace (apt-get install strace)"
+	snapshot --line=3.10 --iommu=on --intremap --driver=0000:03:00.0=pci-stub
+	cp "$DUMP" "$ROOT/lspci.txt"
+	mkdir "$BATS_TEST_TMPDIR/tmp"
+	TMPDIR=$BATS_TEST_TMPDIR/tmp run strace -f -qq -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,memfd_create,unlink \
+		-e inject=memfd_create:error=ENOSYS "$KVM_ASSIGN" check --sysroot="$ROOT" -A dump -O "dump.name=$ROOT/lspci.txt" 03:00.0
+	assert_success
+	assert_line --regexp '^  OK    present +.*\[8086:10d3\]$'
+	run grep -c 'memfd_create(.*ENOSYS.*(INJECTED)' "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	# The temp file, unlinked at once; libpci opens it through /proc, never the dump by name.
+	run grep -cE "(openat|unlink)\(.*\"$BATS_TEST_TMPDIR/tmp/kvm-assign-dump\.[A-Za-z0-9]{6}\"" "$BATS_TEST_TMPDIR/trace"
+	assert_output 2
+	run grep -cE 'openat\(AT_FDCWD, "/proc/self/fd/[0-9]+", O_RDONLY\) = [0-9]+' "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run grep -c "\"$ROOT/lspci.txt\", O_RDONLY|O_NOCTTY" "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run ls -A "$BATS_TEST_TMPDIR/tmp"
+	assert_output ""
+}
