@@ -326,15 +326,18 @@ static void check_iommu(struct check_run *c)
 		check_add(c, "iommu", "acpi_table", CHECK_FAIL, "", "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup",
 			  "no ACPI DMAR or IVRS table: the firmware reports no IOMMU");
 
+	groups = sysfs_count_entries(&c->sys, "/sys/kernel/iommu_groups");
+	c->iommu_groups = groups > 0;
 	n = sysfs_count_entries(&c->sys, "/sys/class/iommu");
 	if (n > 0)
 		check_add(c, "iommu", "class_iommu", CHECK_OK, NULL, NULL, "%d IOMMU unit%s in /sys/class/iommu", n, n == 1 ? "" : "s");
+	else if (n < 0 && groups > 0)	/* before 3.17 only an active IOMMU driver makes groups */
+		check_add(c, "iommu", "class_iommu", CHECK_OK, "absent", NULL,
+			  "no /sys/class/iommu (kernels before 3.17 lack it): the IOMMU groups show an active IOMMU driver");
 	else
 		check_add(c, "iommu", "class_iommu", CHECK_FAIL, NULL, IOMMU_CMDLINE_FIX,
-			  "%s: no IOMMU driver is active", n < 0 ? "no /sys/class/iommu" : "/sys/class/iommu is empty");
+			  "%s: no IOMMU driver is active", n < 0 ? "no /sys/class/iommu and no IOMMU group" : "/sys/class/iommu is empty");
 
-	groups = sysfs_count_entries(&c->sys, "/sys/kernel/iommu_groups");
-	c->iommu_groups = groups > 0;
 	if (groups > 0)
 		check_add(c, "iommu", "iommu_groups", CHECK_OK, NULL, NULL, "%d IOMMU group%s", groups, groups == 1 ? "" : "s");
 	else if (groups == 0)

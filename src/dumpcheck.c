@@ -100,10 +100,34 @@ bool dump_check(const char *text, size_t len, char *why, size_t whylen)
 	return true;
 }
 
+/*
+ * A file only we hold: a memfd (3.17), else, on older kernels (ENOSYS) or
+ * headers without the call, a temporary file unlinked at once (3.10 has no
+ * O_TMPFILE either: 3.11).
+ */
+static int private_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4096];
+	int fd = -1;
+
+#ifdef SYS_memfd_create
+	fd = (int)syscall(SYS_memfd_create, "kvm-assign-dump", 1u /* MFD_CLOEXEC */);
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+#endif
+	if (snprintf(tmpl, sizeof(tmpl), "%s/kvm-assign-dump.XXXXXX", dir && *dir == '/' ? dir : "/tmp")
+	    >= (int)sizeof(tmpl))
+		return -1;
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	return fd;
+}
+
 static int memfd_copy(const char *text, size_t len)
 {
-#ifdef SYS_memfd_create
-	int fd = (int)syscall(SYS_memfd_create, "kvm-assign-dump", 1u /* MFD_CLOEXEC */);
+	int fd = private_file();
 	size_t done = 0;
 
 	if (fd < 0)
@@ -124,11 +148,6 @@ static int memfd_copy(const char *text, size_t len)
 		return -1;
 	}
 	return fd;
-#else
-	(void)text;
-	(void)len;
-	return -1;
-#endif
 }
 
 int dump_prepare(const char *path, char *libpci_name, size_t namelen, char *why, size_t whylen)

@@ -24,6 +24,9 @@ struct explanation {
 
 void explain(const struct ioctl_desc *io, int err, struct explanation *out);
 
+/* The errno a positive return stands for (0: a plain success). */
+int explain_positive(const struct ioctl_desc *io, long ret);
+
 /* The fixed words for ENOTTY, shared by every path that learns it. */
 #define LACKS_SUPPORT_WHY "legacy device assignment left Linux in 4.12 (or CONFIG_KVM_DEVICE_ASSIGNMENT is off)"
 #define LACKS_SUPPORT_TODO "use VFIO instead: bind the device to vfio-pci and give it to the VMM"

@@ -502,6 +502,17 @@ enum owner_result { OWNER_RAN, OWNER_NOT_FOUND, OWNER_FAILED };
 
 /* The owners of a VMM kvm-assign acts for without being told: root, the
  * caller, the socket's peer; --owner adds one. */
+/* A positive return that stands for a refusal (explain_positive) becomes that errno. */
+static void positive_as_error(struct op *op)
+{
+	int e = explain_positive(op->io, op->ret);
+
+	if (e) {
+		op->ret = -1;
+		op->err = e;
+	}
+}
+
 static size_t allowed_owners(const struct vmfd *vm, uid_t *uids)
 {
 	size_t n = 0;
@@ -558,6 +569,7 @@ static enum owner_result try_holder(const struct vmfd *vm, const struct vm_holde
 			ops[i].done = calls[i + 1].err != ECANCELED;
 			ops[i].ret = calls[i + 1].ret;
 			ops[i].err = calls[i + 1].ret < 0 ? calls[i + 1].err : 0;
+			positive_as_error(&ops[i]);
 		}
 	}
 	free(calls);
@@ -661,6 +673,7 @@ static size_t issue_in_self(int vmfd, struct op *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		ops[i].ret = ioctl(vmfd, ops[i].io->request, &ops[i].arg);
 		ops[i].err = ops[i].ret < 0 ? errno : 0;
+		positive_as_error(&ops[i]);
 		ops[i].done = true;
 		if (ops[i].ret < 0 && ops[i].role == OP_DO)
 			return i;

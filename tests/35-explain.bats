@@ -77,6 +77,8 @@ state_unchanged() {
 REBIND_03="echo 8086 10d3 > /sys/bus/pci/drivers/pci-stub/new_id; echo 0000:03:00.0 > /sys/bus/pci/devices/0000:03:00.0/driver/unbind; echo 0000:03:00.0 > /sys/bus/pci/drivers/pci-stub/bind"
 HELD="the device is held: by a host driver, by another VM, or by this VM under another id"
 NO_DEV="no device with that assigned-device id in this VM"
+FEWER_MSIX="the device has fewer MSI-X vectors than the count given to 'kvm-assign msix' (the kernel accepts any count up to 256; before 3.14 it answers with the table's size instead of ENOSPC)"
+FEWER_MSIX_FIX="remove the interrupt ('kvm-assign irq --remove --host=msix'), then give a count within the device's MSI-X table (lspci -vv: MSI-X Count)"
 MSIX_AGAIN="a count stays until the host MSI-X interrupt is removed ('kvm-assign irq --remove --host=msix') or the device is deassigned; then give the count and every entry in one 'kvm-assign msix'"
 
 # sysfs_with_driver DRIVER: a sysfs tree of the fixture dump whose 03:00.0 is
@@ -326,8 +328,24 @@ sysfs_with_driver() {
 	refusal --device=0000:03:00.0,msix=8 -- 'ka assign 03:00.0 && ka msix --id=0x300 --count=9 0:30 1:31 2:32 3:33 4:34 5:35 6:36 7:37 8:38' \
 		irq 03:00.0 --host=msix --guest=msix
 	explained 1 "irq 0000:03:00.0" KVM_ASSIGN_DEV_IRQ ENOSPC \
-		"the device has fewer MSI-X vectors than the count given to 'kvm-assign msix' (the kernel accepts any count up to 256)" \
-		"remove the interrupt ('kvm-assign irq --remove --host=msix'), then give a count within the device's MSI-X table (lspci -vv: MSI-X Count)"
+		"$FEWER_MSIX" "$FEWER_MSIX_FIX"
+	state_unchanged
+}
+
+@test "irq on a 3.10 kernel: host MSI-X with a count above the table answers the table's size, enables nothing: still refused, exit 1" {
+	# Before 3.14 KVM_ASSIGN_DEV_IRQ returned pci_enable_msix's 8, not ENOSPC
+	# (kvm-sim --kernel=3.10; measured on 3.10.105): a success to a caller
+	# that looks only for -1.
+	refusal --kernel=3.10 --device=0000:03:00.0,msix=8 -- 'ka assign 03:00.0 && ka msix --id=0x300 --count=9 0:30 1:31 2:32 3:33 4:34 5:35 6:36 7:37 8:38' \
+		irq 03:00.0 --host=msix --guest=msix
+	assert_equal "$(cat "$T/rc")" 1
+	assert_equal "$(cat "$T/err")" "kvm-assign: irq 0000:03:00.0: KVM_ASSIGN_DEV_IRQ failed with ENOSPC in the VMM: $FEWER_MSIX: $FEWER_MSIX_FIX"
+	assert_equal "$(cat "$T/json.rc")" 1
+	run jq -r 'select(.ran_in != "self") | [.ioctl, .errno, .exit_code] | @tsv' "$T/json"
+	assert_output "$(printf 'KVM_ASSIGN_DEV_IRQ\tENOSPC\t1')"
+	kernel_saw "$(cat "$T/vmm")" >"$T/saw"
+	run grep -cE '^KVM_ASSIGN_DEV_IRQ [0-9a-f]+ 8$' "$T/saw"
+	assert_output 2
 	state_unchanged
 }
 

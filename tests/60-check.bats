@@ -74,6 +74,30 @@ check_json() { run "$KVM_ASSIGN" --json check --sysroot="$ROOT" "$@"; }
 	assert_output "$(printf 'yes\tyes\tlegacy assignment can work here for 0000:03:00.0, as far as the snapshot shows (/dev/kvm not checked)')"
 }
 
+@test "a 3.10 kernel (no /sys/class/iommu before 3.17): IOMMU groups show the IOMMU active; exit 0" {
+	snapshot --line=3.10 --iommu=on --intremap --driver=0000:03:00.0=pci-stub
+	check_json 03:00.0
+	assert_success
+	assert_equal "$(item kernel)" "ok 3.10.105"
+	assert_equal "$(item class_iommu)" "ok absent"
+	assert_equal "$(item_field class_iommu message)" "no /sys/class/iommu (kernels before 3.17 lack it): the IOMMU groups show an active IOMMU driver"
+	assert_equal "$(item interrupt_remapping)" "ok on"
+	[[ $(item iommu_group) == ok* ]] || fail "iommu_group: $(item iommu_group)"
+	[ "$(jq '.items | map(select(.status == "fail")) | length' <<<"$output")" = 0 ] || fail "FAIL items"
+}
+
+@test "a 3.10 kernel with the IOMMU off or absent: class_iommu and iommu_groups FAIL; exit 9" {
+	for iommu in off none; do
+		snapshot --line=3.10 --iommu=$iommu --driver=0000:03:00.0=pci-stub
+		check_json 03:00.0
+		assert_failure 9
+		assert_equal "$(item class_iommu)" "fail "
+		assert_equal "$(item_field class_iommu message)" "no /sys/class/iommu and no IOMMU group: no IOMMU driver is active"
+		[[ $(item iommu_groups) == fail* ]] || fail "iommu_groups: $(item iommu_groups)"
+		assert_equal "$(item interrupt_remapping)" "warn off"
+	done
+}
+
 @test "no interrupt remapping: FAIL unless allow_unsafe_assigned_interrupts is set (then WARN)" {
 	snapshot --iommu=on
 	check_json
@@ -319,4 +343,26 @@ lspci_facts() {
 	run valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99 "$KVM_ASSIGN" --json check --sysroot="$ROOT" 03:00.0
 	assert_failure 9
+}
+
+@test "a dump without memfd_create (kernels before 3.17; strace injects ENOSYS): libpci reads the checked copy, an unlinked temp file" {
+	command -v strace >/dev/null || fail "this test needs strace (apt-get install strace)"
+	snapshot --line=3.10 --iommu=on --intremap --driver=0000:03:00.0=pci-stub
+	cp "$DUMP" "$ROOT/lspci.txt"
+	mkdir "$BATS_TEST_TMPDIR/tmp"
+	TMPDIR=$BATS_TEST_TMPDIR/tmp run strace -f -qq -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,memfd_create,unlink \
+		-e inject=memfd_create:error=ENOSYS "$KVM_ASSIGN" check --sysroot="$ROOT" -A dump -O "dump.name=$ROOT/lspci.txt" 03:00.0
+	assert_success
+	assert_line --regexp '^  OK    present +.*\[8086:10d3\]$'
+	run grep -c 'memfd_create(.*ENOSYS.*(INJECTED)' "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	# The temp file, unlinked at once; libpci opens it through /proc, never the dump by name.
+	run grep -cE "(openat|unlink)\(.*\"$BATS_TEST_TMPDIR/tmp/kvm-assign-dump\.[A-Za-z0-9]{6}\"" "$BATS_TEST_TMPDIR/trace"
+	assert_output 2
+	run grep -cE 'openat\(AT_FDCWD, "/proc/self/fd/[0-9]+", O_RDONLY\) = [0-9]+' "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run grep -c "\"$ROOT/lspci.txt\", O_RDONLY|O_NOCTTY" "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run ls -A "$BATS_TEST_TMPDIR/tmp"
+	assert_output ""
 }

@@ -8,8 +8,11 @@ load test_helper
 load scenarios/scenario
 bats_require_minimum_version 1.5.0
 
+# sim_machine [--kvm-sim-option...] COMMAND...
 sim_machine() {
-	"$KVM_SIM" --log="$BATS_TEST_TMPDIR/kernel.log" "${SCENARIO_SIM_MACHINE[@]}" -- "$@"
+	local opts=()
+	while [[ ${1:-} == --* ]]; do opts+=("$1"); shift; done
+	"$KVM_SIM" --log="$BATS_TEST_TMPDIR/kernel.log" "${SCENARIO_SIM_MACHINE[@]}" "${opts[@]}" -- "$@"
 }
 
 @test "every scenario file has its test here" {
@@ -186,3 +189,25 @@ sim_machine() {
 	scenario 36-close-with-irqs sim_machine
 }
 
+
+# The kernel lines' differences (docs/kernel.md): every scenario with a
+# LINE:RESULT expectation runs again under kvm-sim --kernel=LINE, expecting
+# that line's results, as tests/legacy-kernel/70-scenarios.bats does on it.
+@test "the kernel lines' twins: LINE:RESULT scenarios under kvm-sim --kernel=LINE" {
+	local f line n=0
+	for f in "$SCENARIO_DIR"/*.scn; do
+		for line in $(grep -v '^#' "$f" | grep -o ' [0-9]*\.[0-9]*:' | tr -d ' :' | sort -u); do
+			SCENARIO_KERNEL=$line scenario "$(basename "$f" .scn)" sim_machine --kernel="$line"
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -ge 1 ] || fail "no scenario names a kernel line"
+}
+
+@test "a LINE:RESULT expectation is used: 3.10's under the 4.x simulation is a mismatch" {
+	SCENARIO_KERNEL=3.10 run --separate-stderr sim_machine "$SCENARIO_RUN" "$SCENARIO_DIR/23-msix-count-above-table.scn"
+	assert_equal "$status" 1
+	assert_line 'KVM_ASSIGN_DEV_IRQ A id=0x18 flags=HOST_MSIX|GUEST_MSIX => ENOSPC'
+	SCENARIO_KERNEL=3.10 run "$SCENARIO_RUN" --list "$SCENARIO_DIR/23-msix-count-above-table.scn"
+	assert_line 'KVM_ASSIGN_DEV_IRQ A id=0x18 flags=HOST_MSIX|GUEST_MSIX => 5'
+}

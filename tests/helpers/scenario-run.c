@@ -10,6 +10,8 @@
  * The format is described in tests/scenarios/README.
  *
  * Usage: scenario-run [--list] FILE.scn
+ * SCENARIO_KERNEL (a kernel line, e.g. 3.10) picks a step's "LINE:RESULT"
+ * expectation for that line, where the file gives one.
  *   --list   print the steps with their expected results and run nothing
  * Output: one line per step, "<step> => <actual>", the step's words joined
  * by single spaces; a mismatch is also reported on stderr.
@@ -80,7 +82,7 @@ struct step {
 	unsigned long cmd;
 	int vm;			/* index into vm_names */
 	char text[256];		/* the step's words, single-spaced */
-	int expect;		/* 0 or an errno */
+	int expect;		/* the return value (>= 0), or -errno */
 	bool badptr;		/* pass an unmapped argument pointer */
 	uint32_t id, seg, bus, devfn, flags, guest_irq, host_irq, gsi;
 	uint32_t entry_nr, entry;
@@ -104,31 +106,64 @@ static void __attribute__((noreturn, format(printf, 2, 3))) bad(int line, const 
 	exit(2);
 }
 
-static const char *errname(int e)
+/* A result as the files write it: the return value, or the errno's name. */
+static const char *errname(int r)
 {
 	static char buf[16];
 	const char *n;
 
-	if (e == 0)
-		return "0";
-	n = strerrorname_np(e);
+	if (r >= 0) {
+		snprintf(buf, sizeof(buf), "%d", r);
+		return buf;
+	}
+	n = strerrorname_np(-r);
 	if (n)
 		return n;
-	snprintf(buf, sizeof(buf), "errno%d", e);
+	snprintf(buf, sizeof(buf), "errno%d", -r);
 	return buf;
 }
 
 static int parse_result(int line, const char *s)
 {
-	if (strcmp(s, "0") == 0)
-		return 0;
+	char *end;
+	long v;
+
+	if (isdigit((unsigned char)s[0])) {
+		v = strtol(s, &end, 10);
+		if (!*end && v <= 0xffff)
+			return (int)v;
+	}
 	for (int e = 1; e < 200; e++) {
 		const char *n = strerrorname_np(e);
 
 		if (n && strcmp(n, s) == 0)
-			return e;
+			return -e;
 	}
-	bad(line, "expected result must be 0 or an errno name, not '%s'", s);
+	bad(line, "expected result must be a number or an errno name, not '%s'", s);
+}
+
+/*
+ * The expectation for the kernel line in SCENARIO_KERNEL: "LINE:RESULT"
+ * words after the result override it for that line (tests/scenarios/README).
+ */
+static int parse_expect(int line, char **words, int n)
+{
+	const char *kernel = getenv("SCENARIO_KERNEL");
+	int expect = parse_result(line, words[0]);
+
+	for (int w = 1; w < n; w++) {
+		char *colon = strchr(words[w], ':');
+		int r;
+
+		if (!colon || colon == words[w])
+			bad(line, "after the result, want LINE:RESULT, not '%s'", words[w]);
+		*colon = '\0';
+		r = parse_result(line, colon + 1);
+		if (kernel && strcmp(kernel, words[w]) == 0)
+			expect = r;
+		*colon = ':';
+	}
+	return expect;
 }
 
 static uint32_t parse_num(int line, const char *key, const char *v, uint32_t max)
@@ -208,7 +243,7 @@ static bool field_allowed(enum op op, const char *k)
 static void parse_line(int line, char *s)
 {
 	char *words[MAX_WORDS], *save = NULL, *arrow;
-	int n = 0;
+	int n = 0, a = 0;
 	struct step *st;
 	size_t i;
 
@@ -223,8 +258,10 @@ static void parse_line(int line, char *s)
 		return;
 	if (!arrow)
 		bad(line, "no '=> RESULT'");
-	if (n < 4 || strcmp(words[n - 2], "=>") != 0)
-		bad(line, "want: IOCTL VM [field=value...] => RESULT");
+	while (a < n && strcmp(words[a], "=>") != 0)
+		a++;
+	if (a < 2 || a + 2 > n)
+		bad(line, "want: IOCTL VM [field=value...] => RESULT [LINE:RESULT...]");
 	if (nsteps == MAX_STEPS)
 		bad(line, "too many steps");
 	st = &steps[nsteps];
@@ -238,8 +275,8 @@ static void parse_line(int line, char *s)
 	st->op = ops[i].op;
 	st->cmd = ops[i].cmd;
 	st->vm = vm_index(line, words[1], st->op == OP_CREATE_VM);
-	st->expect = parse_result(line, words[n - 1]);
-	for (int w = 2; w < n - 2; w++) {
+	st->expect = parse_expect(line, words + a + 1, n - a - 1);
+	for (int w = 2; w < a; w++) {
 		char *k = words[w], *v = strchr(k, '=');
 		unsigned seg, bus, slot, fn;
 		int used = 0;
@@ -280,11 +317,11 @@ static void parse_line(int line, char *s)
 			st->entry = parse_num(line, k, v, UINT16_MAX);
 		*(v - 1) = '=';
 	}
-	if (st->op < OP_ASSIGN && n != 4)
+	if (st->op < OP_ASSIGN && a != 2)
 		bad(line, "%s takes only a VM name", ops[i].name);
 	/* The step as printed: its words, single-spaced, without the result. */
 	st->text[0] = '\0';
-	for (int w = 0; w < n - 2; w++) {
+	for (int w = 0; w < a; w++) {
 		size_t len = strlen(st->text);
 
 		snprintf(st->text + len, sizeof(st->text) - len, "%s%s", w ? " " : "", words[w]);
@@ -321,21 +358,21 @@ static int run_step(const struct step *st)
 		struct kvm_assigned_msix_entry ent;
 	} a;
 	void *arg = &a;
-	int fd = vm_fd[st->vm];
+	int fd = vm_fd[st->vm], r;
 
 	memset(&a, 0, sizeof(a));
 	switch (st->op) {
 	case OP_CREATE_VM:
 		fd = ioctl(sys_fd, KVM_CREATE_VM, 0);
 		if (fd < 0)
-			return errno;
+			return -errno;
 		vm_fd[st->vm] = fd;
 		return 0;
 	case OP_CREATE_IRQCHIP:
-		return ioctl(fd, KVM_CREATE_IRQCHIP, 0) < 0 ? errno : 0;
+		return ioctl(fd, KVM_CREATE_IRQCHIP, 0) < 0 ? -errno : 0;
 	case OP_CLOSE:
 		if (close(fd) < 0)
-			return errno;
+			return -errno;
 		vm_fd[st->vm] = -1;
 		return 0;
 	case OP_ASSIGN:
@@ -366,7 +403,8 @@ static int run_step(const struct step *st)
 	}
 	if (st->badptr)
 		arg = (void *)(uintptr_t)8;	/* never mapped */
-	return ioctl(fd, st->cmd, arg) < 0 ? errno : 0;
+	r = ioctl(fd, st->cmd, arg);
+	return r < 0 ? -errno : r;
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,10 @@ setup() {
 	lk_bind pci-stub
 }
 
+# The kernel line, for the LINE:RESULT expectations (tests/scenarios/README).
+SCENARIO_KERNEL=$(uname -r | cut -d. -f1,2)
+export SCENARIO_KERNEL
+
 @test "every scenario file has its test here" {
 	scenario_all_listed
 }

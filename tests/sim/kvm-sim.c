@@ -116,6 +116,7 @@ static char sim_tag[32] = "kvm-sim";
 static struct {
 	enum mode mode;
 	bool no_iommu, no_intremap, allow_unsafe, creator_rule;
+	bool msix_nonexact;	/* --kernel=3.10: pci_enable_msix, not _exact */
 	int dev_kvm_errno;
 	struct host_dev *devs;
 	int ndevs;
@@ -763,13 +764,19 @@ static int deassign_pci_device(struct vm *vm, uint32_t id)
  * assigned_device_enable_host_msix: pci_enable_msix_exact with the stored
  * table. A count above the device's table is ENOSPC (checked first); an entry
  * beyond the table or named twice is EINVAL. Unset slots name entry 0.
+ * Before 3.14 (--kernel=3.10) it called pci_enable_msix, which answers such
+ * a count with the table's size, and KVM returned that number: *ret.
  */
-static int enable_host_msix(const struct adev *d)
+static int enable_host_msix(const struct adev *d, long *ret)
 {
 	if (d->msix_nr == 0 || !d->msix_table)
 		return EINVAL;	/* no count, or a count stored without tables */
 	if (d->msix_size == 0)
 		return EINVAL;	/* no MSI-X capability: pci_msix_vec_count */
+	if (d->msix_nr > d->msix_size && opt.msix_nonexact) {
+		*ret = d->msix_size;
+		return 0;
+	}
 	if (d->msix_nr > d->msix_size)
 		return ENOSPC;
 	for (uint32_t i = 0; i < d->msix_nr; i++) {
@@ -782,7 +789,7 @@ static int enable_host_msix(const struct adev *d)
 	return 0;
 }
 
-static int assign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq)
+static int assign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq, long *ret)
 {
 	uint32_t host = irq->flags & KVM_DEV_IRQ_HOST_MASK;
 	uint32_t guest = irq->flags & KVM_DEV_IRQ_GUEST_MASK;
@@ -808,10 +815,10 @@ static int assign_dev_irq(struct vm *vm, const struct kvm_assigned_irq *irq)
 		case KVM_DEV_IRQ_HOST_MSI:
 			break;
 		case KVM_DEV_IRQ_HOST_MSIX: {
-			int err = enable_host_msix(d);
+			int err = enable_host_msix(d, ret);
 
-			if (err)
-				return err;
+			if (err || *ret)
+				return err;	/* a positive *ret: nothing enabled */
 			break;
 		}
 		default:
@@ -911,7 +918,8 @@ static int set_intx_mask(struct vm *vm, const struct kvm_assigned_pci_dev *a)
 	return 0;
 }
 
-static int legacy_vm_ioctl(struct vm *vm, unsigned long cmd, const void *arg, const char **why)
+static int legacy_vm_ioctl(struct vm *vm, unsigned long cmd, const void *arg, const char **why,
+			   long *ret)
 {
 	switch (cmd) {
 	case KVM_ASSIGN_PCI_DEVICE:
@@ -919,7 +927,7 @@ static int legacy_vm_ioctl(struct vm *vm, unsigned long cmd, const void *arg, co
 	case KVM_DEASSIGN_PCI_DEVICE:
 		return deassign_pci_device(vm, ((const struct kvm_assigned_pci_dev *)arg)->assigned_dev_id);
 	case KVM_ASSIGN_DEV_IRQ:
-		return assign_dev_irq(vm, arg);
+		return assign_dev_irq(vm, arg, ret);
 	case KVM_DEASSIGN_DEV_IRQ:
 		return deassign_dev_irq(vm, arg);
 	case KVM_ASSIGN_SET_MSIX_NR:
@@ -1118,7 +1126,7 @@ static void handle_ioctl(const struct seccomp_notif *req)
 			else if (!have_arg)
 				err = EFAULT;
 			else
-				err = legacy_vm_ioctl(vm, cmd, buf, &why);
+				err = legacy_vm_ioctl(vm, cmd, buf, &why, &ret);
 		}
 	}
 
@@ -1542,6 +1550,9 @@ static void usage(FILE *out)
 "                              (default); removed: 4.12+ (ENOTTY)\n"
 "  --no-iommu                  no IOMMU: KVM_CAP_IOMMU 0, assignment ENODEV\n"
 "  --no-intremap               no interrupt remapping: assignment EPERM\n"
+"  --kernel=3.10|4.1|4.9       the kernel line's differences (docs/kernel.md):\n"
+"                              3.10: host MSI-X with a count above the table\n"
+"                              returns the table's size (4.1, 4.9: ENOSPC)\n"
 "  --allow-unsafe-interrupts   as the kvm parameter allow_unsafe_assigned_interrupts\n"
 "  --no-dev-kvm                open(/dev/kvm) fails with ENOENT\n"
 "  --dev-kvm-errno=<errno>     open(/dev/kvm) fails with <errno>\n"
@@ -1651,7 +1662,7 @@ static void parse_fault(const char *spec)
 static void parse_options(int argc, char **argv)
 {
 	enum { O_MODE = 256, O_NO_IOMMU, O_NO_INTREMAP, O_UNSAFE, O_NO_DEV_KVM, O_DEV_ERRNO,
-	       O_DEVICE, O_CREATOR, O_FAIL, O_LOG, O_STATE };
+	       O_DEVICE, O_CREATOR, O_FAIL, O_LOG, O_STATE, O_KERNEL };
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "no-iommu", no_argument, NULL, O_NO_IOMMU },
@@ -1664,6 +1675,7 @@ static void parse_options(int argc, char **argv)
 		{ "fail", required_argument, NULL, O_FAIL },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1719,6 +1731,12 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_STATE:
 			opt.state_path = optarg;
+			break;
+		case O_KERNEL:
+			if (!strcmp(optarg, "3.10"))
+				opt.msix_nonexact = true;
+			else if (strcmp(optarg, "4.1") && strcmp(optarg, "4.9"))
+				usage_error("--kernel wants 3.10, 4.1 or 4.9, not %s", optarg);
 			break;
 		case 'h':
 			usage(stdout);
