@@ -367,6 +367,22 @@ IOMMU=1 PCI23=3         # flags: ENABLE_IOMMU, ENABLE_IOMMU|PCI_2_3
 	assert_line --index 6 "irq:$A:0x404:0 ret=0"
 }
 
+@test "kvm-sim --kernel=LINE: 3.10 answers host MSI-X above the table with its size, 4.9 a count above 256 with ENOSPC" {
+	run kio --kernel=3.10 --device=0000:01:00.0,msix=5 -- --irqchip assign:$DEV:$IOMMU msixnr:$A:6 \
+		msixent:$A:0:24 msixent:$A:1:25 msixent:$A:2:26 msixent:$A:3:27 msixent:$A:4:28 msixent:$A:5:29 \
+		irq:$A:0x404:0 irq:$A:0x404:0 msixnr:$A:5
+	assert_line --index 8 "irq:$A:0x404:0 ret=5"                # the table's size: nothing enabled,
+	assert_line --index 9 "irq:$A:0x404:0 ret=5"                # so the same again, not EEXIST
+	assert_line --index 10 "msixnr:$A:5 ret=-1 errno=EINVAL"    # and the count stays
+	for line in 4.1 4.9; do
+		run kio --kernel=$line --device=0000:01:00.0,msix=5 -- --irqchip assign:$DEV:$IOMMU msixnr:$A:257 irq:$A:0x404:0
+		assert_line --index 1 "msixnr:$A:257 ret=-1 errno=EINVAL"
+		assert_line --index 2 "irq:$A:0x404:0 ret=-1 errno=$([ $line = 4.9 ] && echo ENOSPC || echo EINVAL)"
+	done
+	run "$KVM_SIM" --kernel=5.0 -- true
+	assert_equal "$status" 2
+}
+
 @test "ASSIGN_DEV_IRQ: host MSI-X checks the device's table: a count above it ENOSPC, an entry beyond it EINVAL" {
 	run kio --device=0000:01:00.0,msix=5 -- --irqchip assign:$DEV:$IOMMU msixnr:$A:6 \
 		msixent:$A:0:24 msixent:$A:1:25 msixent:$A:2:26 msixent:$A:3:27 msixent:$A:4:28 msixent:$A:5:29 \
