@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 
 #include "../../src/abi.h"
+#include "../../src/errnames.h"
 
 #define MAX_STEPS 512
 #define MAX_VMS 16
@@ -111,7 +112,7 @@ static const char *errname(int e)
 
 	if (e == 0)
 		return "0";
-	n = strerrorname_np(e);
+	n = errno_symbol(e);
 	if (n)
 		return n;
 	snprintf(buf, sizeof(buf), "errno%d", e);
@@ -123,7 +124,7 @@ static int parse_result(int line, const char *s)
 	if (strcmp(s, "0") == 0)
 		return 0;
 	for (int e = 1; e < 200; e++) {
-		const char *n = strerrorname_np(e);
+		const char *n = errno_symbol(e);
 
 		if (n && strcmp(n, s) == 0)
 			return e;
