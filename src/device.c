@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pci/pci.h>
 
 #include "device.h"
@@ -219,11 +220,60 @@ static unsigned count_bars(struct pci_dev *d, uint8_t header_type)
 	return n;
 }
 
+#if HAVE_DECL_PCI_FILL_DRIVER && HAVE_DECL_PCI_GET_STRING_PROPERTY
+/* The bound driver's name into buf, true if libpci knows one (libpci 3.8). */
+static bool device_driver(struct pci_access *pacc, struct pci_dev *d, char *buf, size_t len)
+{
+	char *drv;
+
+	(void)pacc;
+	pci_fill_info(d, PCI_FILL_DRIVER);
+	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
+	if (drv)
+		snprintf(buf, len, "%s", drv);
+	return drv != NULL;
+}
+#else
+/*
+ * Older libpci: read what libpci 3.8's sysfs method reads, the same way,
+ * so that the answers are the same: the target of DEVICE/driver under
+ * libpci's sysfs.path (which --sysroot sets), taken relative to the device's
+ * directory and resolved with realpath(3), then its last component.
+ * Other methods (a dump) know no driver.
+ */
+static bool device_driver(struct pci_access *pacc, struct pci_dev *d, char *buf, size_t len)
+{
+	char path[4096], target[4096], *real;
+	const char *sysfs = pci_get_param(pacc, "sysfs.path"), *base;
+	ssize_t n;
+	int dirlen;
+
+	if (pacc->method != PCI_ACCESS_SYS_BUS_PCI || !sysfs)
+		return false;
+	dirlen = snprintf(path, sizeof(path), "%s/devices/%04x:%02x:%02x.%u/", sysfs,
+			  (unsigned)d->domain, (unsigned)d->bus, (unsigned)d->dev, (unsigned)d->func);
+	if (dirlen < 0 || (size_t)dirlen >= sizeof(path) - sizeof("driver"))
+		return false;
+	strcpy(path + dirlen, "driver");
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0 || (size_t)dirlen + (size_t)n >= sizeof(path))
+		return false;
+	memcpy(path + dirlen, target, (size_t)n);
+	path[dirlen + n] = '\0';
+	real = realpath(path, NULL);
+	if (!real)
+		return false;
+	base = strrchr(real, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : real);
+	free(real);
+	return true;
+}
+#endif
+
 void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct device_info *out)
 {
 	struct pci_dev *d;
 	struct pci_cap *cap;
-	char *drv;
 
 	memset(out, 0, sizeof(*out));
 	d = device_open(pacc, a);
@@ -233,15 +283,13 @@ void device_lookup(struct pci_access *pacc, const struct pci_addr *a, struct dev
 	out->present = true;
 	out->device_id = pci_read_word(d, PCI_DEVICE_ID);
 	out->header_type = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
-	pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_DRIVER);
+	pci_fill_info(d, PCI_FILL_CAPS);
 	cap = pci_find_cap(d, PCI_CAP_ID_MSIX, PCI_CAP_NORMAL);
 	if (cap)
 		out->msix_table_size = (pci_read_word(d, cap->addr + MSIX_MESSAGE_CONTROL) & PCI_MSIX_TABSIZE) + 1;
 	out->nbars = count_bars(d, out->header_type);
-	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
 	/* sysfs answers with or without a driver; a dump cannot say */
-	out->driver_known = drv || pacc->method == PCI_ACCESS_SYS_BUS_PCI;
-	if (drv)
-		snprintf(out->driver, sizeof(out->driver), "%s", drv);
+	out->driver_known = device_driver(pacc, d, out->driver, sizeof(out->driver)) ||
+		pacc->method == PCI_ACCESS_SYS_BUS_PCI;
 	pci_free_dev(d);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "errnames.h"
 #include "exitcodes.h"
 #include "util.h"
 
@@ -145,7 +146,7 @@ bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 const char *errno_name(int err)
 {
 	static char buf[16];
-	const char *name = strerrorname_np(err);
+	const char *name = errno_symbol(err);
 
 	if (name)
 		return name;

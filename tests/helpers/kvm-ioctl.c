@@ -26,6 +26,7 @@
 #include <linux/kcmp.h>
 
 #include "../../src/abi.h"
+#include "../../src/errnames.h"
 
 static int sysfd = -1, vmfd = -1;
 static char **saved_argv;
@@ -114,7 +115,7 @@ static int churn(int ms)
 		int fd = ioctl(sysfd, KVM_CREATE_VM, 0);
 
 		if (fd < 0) {
-			printf("churn ret=-1 errno=%s after vms=%d\n", strerrorname_np(errno), n);
+			printf("churn ret=-1 errno=%s after vms=%d\n", errno_symbol(errno), n);
 			rc = 1;
 			break;
 		}
@@ -158,7 +159,7 @@ static int fields(char *s, char **f, int max)
 static void report(const char *op, long r)
 {
 	if (r < 0)
-		printf("%s ret=-1 errno=%s\n", op, strerrorname_np(errno));
+		printf("%s ret=-1 errno=%s\n", op, errno_symbol(errno));
 	else
 		printf("%s ret=%ld\n", op, r);
 	fflush(stdout);
@@ -360,7 +361,7 @@ static int recv_handoff(const char *path, size_t cmsg_space, int timeout_ms)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		printf("recv connect errno=%s\n", strerrorname_np(errno));
+		printf("recv connect errno=%s\n", errno_symbol(errno));
 		return 1;
 	}
 	p = (struct pollfd){ .fd = s, .events = POLLIN };
@@ -370,7 +371,7 @@ static int recv_handoff(const char *path, size_t cmsg_space, int timeout_ms)
 	}
 	len = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
 	if (len < 0) {
-		printf("recv errno=%s\n", strerrorname_np(errno));
+		printf("recv errno=%s\n", errno_symbol(errno));
 		return 1;
 	}
 	data[len] = '\0';
@@ -440,7 +441,7 @@ int main(int argc, char **argv)
 	if (churn_ms >= 0) {
 		sysfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		if (sysfd < 0) {
-			printf("open ret=-1 errno=%s\n", strerrorname_np(errno));
+			printf("open ret=-1 errno=%s\n", errno_symbol(errno));
 			return 1;
 		}
 		return churn(churn_ms);
@@ -452,16 +453,16 @@ int main(int argc, char **argv)
 		if (sysfd < 0)
 			sysfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		if (sysfd < 0) {
-			printf("open ret=-1 errno=%s\n", strerrorname_np(errno));
+			printf("open ret=-1 errno=%s\n", errno_symbol(errno));
 			return 1;
 		}
 		vmfd = ioctl(sysfd, KVM_CREATE_VM, 0);
 		if (vmfd < 0) {
-			printf("create-vm ret=-1 errno=%s\n", strerrorname_np(errno));
+			printf("create-vm ret=-1 errno=%s\n", errno_symbol(errno));
 			return 1;
 		}
 		if (irqchip && ioctl(vmfd, KVM_CREATE_IRQCHIP, 0) < 0) {
-			printf("irqchip ret=-1 errno=%s\n", strerrorname_np(errno));
+			printf("irqchip ret=-1 errno=%s\n", errno_symbol(errno));
 			return 1;
 		}
 	}

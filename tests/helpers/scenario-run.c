@@ -34,6 +34,7 @@
 #include <sys/ioctl.h>
 
 #include "../../src/abi.h"
+#include "../../src/errnames.h"
 
 #define MAX_STEPS 512
 #define MAX_VMS 16
@@ -116,7 +117,7 @@ static const char *errname(int r)
 		snprintf(buf, sizeof(buf), "%d", r);
 		return buf;
 	}
-	n = strerrorname_np(-r);
+	n = errno_symbol(-r);
 	if (n)
 		return n;
 	snprintf(buf, sizeof(buf), "errno%d", -r);
@@ -134,7 +135,7 @@ static int parse_result(int line, const char *s)
 			return (int)v;
 	}
 	for (int e = 1; e < 200; e++) {
-		const char *n = strerrorname_np(e);
+		const char *n = errno_symbol(e);
 
 		if (n && strcmp(n, s) == 0)
 			return -e;

@@ -43,7 +43,13 @@
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
 
+/* glibc 2.27 wraps memfd_create; the helpers build with glibc 2.17 too. */
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 1U
+#endif
+
 #include "../../src/abi.h"
+#include "../../src/errnames.h"
 
 #define EXIT_SIM_USAGE 2	/* bad command line */
 #define EXIT_SIM_FAILURE 125	/* the simulator itself failed (as env(1)) */
@@ -171,7 +177,7 @@ static void *xrealloc(void *p, size_t sz)
 static const char *errname(int e)
 {
 	static char buf[16];
-	const char *n = strerrorname_np(e);
+	const char *n = errno_symbol(e);
 
 	if (n)
 		return n;
@@ -190,7 +196,7 @@ static int parse_errno(const char *s)
 		return (*end || v <= 0 || v > 4095) ? -1 : (int)v;
 	}
 	for (int e = 1; e < 200; e++) {
-		const char *n = strerrorname_np(e);
+		const char *n = errno_symbol(e);
 
 		if (n && strcmp(n, s) == 0)
 			return e;
@@ -615,7 +621,7 @@ static int reply_new_fd(uint64_t id, const char *name, bool cloexec)
 		.flags = SECCOMP_ADDFD_FLAG_SEND,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
-	int memfd = memfd_create(name, MFD_CLOEXEC);
+	int memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
 	int r;
 
 	if (memfd < 0)
