@@ -215,14 +215,14 @@ matrix_row() {
 	[ "$output" -gt 0 ]
 }
 
-# fake_root: a fake /sys and /proc (as 80-detach.bats makes them) in $ROOT,
-# 03:00.0 on e1000e, and the fake PCI core serving its writes.
+# fake_root [DRIVER]: a fake /sys and /proc (as 80-detach.bats makes them) in
+# $ROOT, 03:00.0 on DRIVER (e1000e), and the fake PCI core serving its writes.
 fake_root() {
 	local pci d
 	ROOT=$BATS_TEST_TMPDIR/root
 	mkdir -p "$ROOT/sys/bus"
 	sysfs_from_dump "$ROOT/sys/bus/pci"
-	"$FIXTURES/check/mksysroot.sh" "$ROOT" --iommu=on --driver=0000:03:00.0=e1000e --driver=0000:03:00.1=e1000e
+	"$FIXTURES/check/mksysroot.sh" "$ROOT" --iommu=on --driver=0000:03:00.0="${1:-e1000e}" --driver=0000:03:00.1=e1000e
 	pci=$ROOT/sys/bus/pci
 	mkdir -p "$pci/drivers/pci-stub" "$pci/drivers/vfio-pci"
 	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
@@ -368,4 +368,18 @@ teardown() {
 		[ "$rss" -lt 200000 ] || fail "$how: peak RSS $rss kB"
 		echo "# 10^6 lines from $how: exit 2, $(grep -o 'rss=.*' <<<"$output") (kB, seconds)" >&3
 	done
+}
+
+@test "a driver's name with ESC and a newline: the batch's step, rollback and -v lines show it escaped" {
+	fake_root $'e1000e\e[2J\nkvm-assign: FORGED'
+	{ echo "detach 03:00.0 --driver=pci-stub"; cat "$B/setup.batch"; } >"$B/detach.batch"
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : -v --sysroot="$ROOT" "$B/detach.batch"
+	run cat "$B/out" "$B/err"
+	no_escape
+	refute_line --regexp '^kvm-assign: FORGED'
+	assert_output --partial 'e1000e\x1b[2J'
+	# --json: every line an object, the name in it as it is.
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : --sysroot="$ROOT" "$B/detach.batch" --json
+	run jq -c . "$B/out"
+	assert_success
 }
