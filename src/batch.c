@@ -14,10 +14,10 @@
 #include "exitcodes.h"
 #include "kvm-assign.h"
 #include "run.h"
+#include "textin.h"
 #include "util.h"
 
 #define MAX_WORDS 300		/* msix with 256 pairs, and its options */
-#define MAX_LINE 8192
 
 static const char detach_line_help[] = "";
 
@@ -126,29 +126,24 @@ static int check_kinds(const struct plan *p, const char *file, struct failure *f
 
 int batch_parse(FILE *in, const char *file, struct plan *p, struct failure *f)
 {
-	char *line = xcalloc(1, MAX_LINE);
+	struct textin *t = xcalloc(1, sizeof(*t));
 	const char *words[MAX_WORDS];
 	struct source src = { .file = file, .f = f };
-	int rc = 0;
+	int rc = 0, got;
 
-	while (!rc && fgets(line, MAX_LINE, in)) {
-		size_t len = strlen(line);
+	textin_init(t, in);
+	while (!rc && (got = textin_next(t)) > 0) {
 		int n;
+		size_t i;
 
-		src.line++;
-		if (len == MAX_LINE - 1 && line[len - 1] != '\n') {
-			rc = source_bad(&src, "batch", "", "line longer than %d bytes", MAX_LINE - 2);
-			break;
-		}
-		n = split(line, words, MAX_WORDS);
+		src.line = t->line;
+		n = split(t->buf, words, MAX_WORDS);
 		if (n < 0) {
 			rc = source_bad(&src, "batch", "", "more than %d words on a line", MAX_WORDS);
 			break;
 		}
 		if (n == 0)
 			continue;
-		size_t i;
-
 		for (i = 0; i < ARRAY_SIZE(parsers) && strcmp(words[0], parsers[i].name) != 0; i++)
 			;
 		if (i == ARRAY_SIZE(parsers)) {
@@ -158,8 +153,10 @@ int batch_parse(FILE *in, const char *file, struct plan *p, struct failure *f)
 		}
 		rc = parsers[i].parse(p, &src, n, words);
 	}
-	if (!rc && ferror(in))
-		rc = source_error(&src, KA_EXIT_USAGE, NULL, "cannot read: %s", strerror(errno));
+	if (!rc && got < 0) {
+		src.line = t->line;
+		rc = source_error(&src, KA_EXIT_USAGE, NULL, "%s", t->why);
+	}
 	if (!rc && p->nsteps == 0) {
 		f->exit_code = KA_EXIT_USAGE;
 		snprintf(f->why, sizeof(f->why), "%s: no steps: the file has only comments and blank lines", file);
@@ -167,6 +164,6 @@ int batch_parse(FILE *in, const char *file, struct plan *p, struct failure *f)
 	}
 	if (!rc)
 		rc = check_kinds(p, file, f);
-	free(line);
+	free(t);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "exitcodes.h"
 #include "kvm-assign.h"
 #include "run.h"
+#include "textin.h"
 #include "util.h"
 
 static const char batch_help[] =
@@ -21,11 +22,13 @@ static const char batch_help[] =
 	"\nRun the steps of <file> (- for standard input), one a line, in the words of\n"
 	"the subcommands: detach, assign, msix (--table=<file> too), irq, intx-mask;\n"
 	"or, in a batch of their own, deassign, irq --remove, reattach.  '#' starts a\n"
-	"comment.  The whole file is checked first: an error names FILE:LINE and the\n"
-	"word, and nothing runs.  The kernel steps run on one VM in one stop of the\n"
-	"VMM.  If a step fails, the steps before it are undone in reverse order (irq\n"
-	"removed, device deassigned, driver reattached); SIGINT, SIGTERM or SIGHUP\n"
-	"stop the batch between steps and undo it likewise.\n"
+	"comment.  <file> is a regular file or standard input: at most 4096 bytes a\n"
+	"line, 10000 lines and 1 MiB; no NUL byte.  The whole file is checked first:\n"
+	"an error names FILE:LINE and the word, and nothing runs.  The kernel steps\n"
+	"run on one VM in one stop of the VMM.  If a step fails, the steps before it\n"
+	"are undone in reverse order (irq removed, device deassigned, driver\n"
+	"reattached); SIGINT, SIGTERM or SIGHUP stop the batch between steps and undo\n"
+	"it likewise.\n"
 	"\nOptions:\n"
 	"     --no-rollback     leave the steps before a failure done\n"
 	"     --sysroot=<dir>   detach/reattach act on <dir>/sys, <dir>/proc, <dir>/run\n"
@@ -57,10 +60,14 @@ int cmd_batch(int argc, const char **argv)
 	if (!rc && sysroot && access(sysroot, X_OK) < 0)
 		rc = usage_err("batch", "--sysroot: '%s': %s", sysroot, strerror(errno));
 	if (!rc) {
-		in = strcmp(args[0], "-") == 0 ? stdin : fopen(args[0], "re");
+		in = strcmp(args[0], "-") == 0 ? stdin : textin_fopen(args[0]);
 		if (!in) {
+			int e = errno;
+
 			f.exit_code = KA_EXIT_USAGE;
-			snprintf(f.why, sizeof(f.why), "%s: %s", args[0], strerror(errno));
+			snprintf(f.why, sizeof(f.why), "%s: %s", args[0], textin_strerror(e));
+			if (e == EINVAL)
+				snprintf(f.todo, sizeof(f.todo), "give a regular file, or - for standard input");
 			failure_print("batch", &f);
 			rc = KA_EXIT_USAGE;
 		}

@@ -102,9 +102,9 @@ static void report(const struct sysfs_ctx *ctx, const char *op, const struct det
 		} else if (opts.quiet) {
 			continue;
 		} else if (!e->changed) {
-			printf("%s: %s\n", e->addr, e->note);
+			out_line(stdout, "%s: %s", e->addr, e->note);
 		} else {
-			printf("%s: %s %s %s %s%s%s\n", e->addr,
+			out_line(stdout, "%s: %s %s %s %s%s%s", e->addr,
 			       ctx->dry_run ? "would move from" : detach ? "detached from" : "reattached: from",
 			       before, ctx->dry_run ? "to" : detach ? "to" : "back to", after,
 			       *e->note ? "; " : "", e->note);

@@ -265,8 +265,7 @@ static int need_driver(const struct sysfs_ctx *ctx, const char *name, const char
 		    addr, name, path, name);
 		return KA_EXIT_UNSUPPORTED;
 	}
-	if (ctx->dry_run || ctx->verbose)
-		fprintf(ctx->log, "modprobe %s\n", name);
+	sysfs_show(ctx, "modprobe %s", name);
 	if (ctx->dry_run)
 		return 0;
 	rc = run_modprobe(name);
@@ -552,8 +551,7 @@ static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *or
 	if (!*orig)
 		return 0;
 	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx)) {
-		if (ctx->dry_run || ctx->verbose)
-			fprintf(ctx->log, "modprobe %s\n", orig);
+		sysfs_show(ctx, "modprobe %s", orig);
 		if (!ctx->dry_run)
 			run_modprobe(orig);	/* loading it may bind the device: seen below */
 	}

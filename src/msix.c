@@ -13,6 +13,7 @@
 #include "kvm-assign.h"
 #include "run.h"
 #include "target.h"
+#include "textin.h"
 #include "util.h"
 
 static const char msix_help[] =
@@ -27,7 +28,8 @@ static const char msix_help[] =
 	"     --id=<n>       assigned-device id (default from <device>)\n"
 	"     --count=<n>    entries, 1 to 256, at most the device's MSI-X table size\n"
 	"     --table=<file> the pairs from <file>, one '<entry> <gsi>' a line ('#'\n"
-	"                    comments); --count defaults to their number\n"
+	"                    comments; a regular file, 4096 bytes a line, 10000 lines,\n"
+	"                    1 MiB); --count defaults to their number\n"
 	"\nGive one <entry>:<gsi> pair per entry: <entry> is 0 to count-1, each once;\n"
 	"<gsi> is 1 to 4095 (the kernel takes an entry with GSI 0 for a free slot).\n"
 	"The count stays set until 'kvm-assign irq --remove --host=msix' or deassign.\n";
@@ -71,40 +73,48 @@ static int parse_pair(const struct source *src, const char *a, uint32_t count, c
  */
 static int read_table(const struct source *src, const char *path, char ***pairs, size_t *n)
 {
-	char line[256], where[4200], e[64], g[64], extra[2];
-	unsigned lineno = 0;
+	char where[4200], e[64], g[64], extra[2];
+	const char *why = NULL;
 	size_t cap = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = textin_fopen(path);
+	struct textin *t;
+	int got, rc = 0;
 
 	*pairs = NULL;
 	*n = 0;
 	if (!f)
-		return source_bad(src, "msix", path, "--table: cannot read '%s': %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		char *hash = strchr(line, '#');
+		return source_bad(src, "msix", path, "--table: cannot read '%s': %s", path, textin_strerror(errno));
+	t = xcalloc(1, sizeof(*t));
+	textin_init(t, f);
+	while (!why && (got = textin_next(t)) > 0) {
+		char *hash = strchr(t->buf, '#');
 
-		lineno++;
 		if (hash)
 			*hash = '\0';
-		int got = sscanf(line, "%63s %63s %1s", e, g, extra);
-
+		got = sscanf(t->buf, "%63s %63s %1s", e, g, extra);
 		if (got <= 0)
 			continue;
-		if (got != 2 || *n == KVM_MAX_MSIX_PER_DEV) {
-			snprintf(where, sizeof(where), "%s:%u", path, lineno);
-			fclose(f);
-			return source_bad(src, "msix", where, "--table: %s:%u: %s", path, lineno,
-					  got != 2 ? "give one '<entry> <gsi>' pair a line"
-						   : "more than 256 entries (the kernel's most)");
+		if (got != 2)
+			why = "give one '<entry> <gsi>' pair a line";
+		else if (*n == KVM_MAX_MSIX_PER_DEV)
+			why = "more than 256 entries (the kernel's most)";
+		else {
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 16;
+				*pairs = xrealloc(*pairs, cap * sizeof(**pairs));
+			}
+			(*pairs)[(*n)++] = xasprintf("%s:%s", e, g);
 		}
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 16;
-			*pairs = xrealloc(*pairs, cap * sizeof(**pairs));
-		}
-		(*pairs)[(*n)++] = xasprintf("%s:%s", e, g);
 	}
+	if (!why && got < 0)
+		why = t->why;
 	fclose(f);
-	return 0;
+	if (why) {
+		snprintf(where, sizeof(where), "%s:%u", path, t->line);
+		rc = source_bad(src, "msix", where, "--table: %s:%u: %s", path, t->line, why);
+	}
+	free(t);
+	return rc;
 }
 
 int msix_step(struct plan *p, const struct source *src, int argc, const char **argv)

@@ -968,7 +968,7 @@ static int print_dry_run(const struct plan *p)
 		const struct step *s = &p->steps[k];
 
 		if (p->file && !opts.json)
-			printf("# %s:%u: %s\n", p->file, s->line, s->what);
+			out_line(stdout, "# %s:%u: %s", p->file, s->line, s->what);
 		if (s->kind != STEP_KERNEL) {
 			struct sysfs_ctx ctx;
 			struct detach_report rep = { 0 };
@@ -1070,7 +1070,7 @@ static void report_batch(const struct plan *p, size_t failed, const struct failu
 				json_str(&j, "hint", f->todo[0] ? f->todo : NULL);
 			json_close(&j);
 		} else if (!opts.quiet && (s->state != STEP_PENDING || opts.verbose)) {
-			printf("%s:%u: %s: %s%s%s\n", p->file, s->line, s->what, state_name(s->state),
+			out_line(stdout, "%s:%u: %s: %s%s%s", p->file, s->line, s->what, state_name(s->state),
 			       s->note[0] ? ": " : "", s->note);
 		}
 	}

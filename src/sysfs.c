@@ -172,10 +172,7 @@ int sysfs_write(const struct sysfs_ctx *ctx, const char *value, const char *fmt,
 	va_start(ap, fmt);
 	vpath(ctx, path, sizeof(path), fmt, ap);
 	va_end(ap);
-	if ((ctx->dry_run || ctx->verbose) && ctx->log) {
-		fprintf(ctx->log, "echo%s%s > %s\n", *value ? " " : "", value, path);
-		fflush(ctx->log);
-	}
+	sysfs_show(ctx, "echo%s%s > %s", *value ? " " : "", value, path);
 	if (ctx->dry_run)
 		return 0;
 	/* No O_CREAT: a sysfs attribute that is not there is an answer. */
@@ -197,16 +194,33 @@ int sysfs_write(const struct sysfs_ctx *ctx, const char *value, const char *fmt,
 	return err;
 }
 
+/* PREFIX and a line -v and --dry-run show, escaped. */
+static void show(const struct sysfs_ctx *ctx, const char *prefix, const char *fmt, va_list ap)
+{
+	char *line;
+
+	if (!(ctx->dry_run || ctx->verbose) || !ctx->log)
+		return;
+	line = xvasprintf(fmt, ap);
+	out_line(ctx->log, "%s%s", prefix, line);
+	free(line);
+	fflush(ctx->log);
+}
+
 void sysfs_note(const struct sysfs_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!(ctx->dry_run || ctx->verbose) || !ctx->log)
-		return;
-	fputs("# ", ctx->log);
 	va_start(ap, fmt);
-	vfprintf(ctx->log, fmt, ap);
+	show(ctx, "# ", fmt, ap);
 	va_end(ap);
-	fputc('\n', ctx->log);
-	fflush(ctx->log);
+}
+
+void sysfs_show(const struct sysfs_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	show(ctx, "", fmt, ap);
+	va_end(ap);
 }

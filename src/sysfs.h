@@ -60,5 +60,9 @@ int sysfs_write(const struct sysfs_ctx *ctx, const char *value, const char *fmt,
 /* A comment line in the same stream ("# ..."), shown when writes are. */
 void sysfs_note(const struct sysfs_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Another command in the same stream ("modprobe NAME"), shown when writes
+ * are.  Each such line, and sysfs_write's, is escaped: names in it are others'. */
+void sysfs_show(const struct sysfs_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

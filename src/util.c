@@ -81,20 +81,36 @@ void fputs_escaped(const char *s, FILE *f)
 	free(shown);
 }
 
+/* PREFIX, then fmt's text escaped, then a newline, on f. */
+static void vput_line(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char *raw = xvasprintf(fmt, ap), *shown;
+	size_t len = 4 * strlen(raw) + 1;
+
+	shown = xcalloc(1, len);
+	escape_for_terminal(shown, len, raw);
+	fprintf(f, "%s%s\n", prefix, shown);
+	free(shown);
+	free(raw);
+}
+
+void out_line(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput_line(f, "", fmt, ap);
+	va_end(ap);
+}
+
 void verr_msg(const char *topic, const char *fmt, va_list ap)
 {
-	char *raw, *shown;
-	size_t len;
+	char *prefix = xasprintf(PROGRAM_NAME ": %s", topic);
 
 	/* A message may carry anyone's text (a path, a process name): escape it. */
 	fflush(stdout);
-	raw = xvasprintf(fmt, ap);
-	len = 4 * strlen(raw) + 1;
-	shown = xcalloc(1, len);
-	escape_for_terminal(shown, len, raw);
-	fprintf(stderr, PROGRAM_NAME ": %s%s\n", topic, shown);
-	free(shown);
-	free(raw);
+	vput_line(stderr, prefix, fmt, ap);
+	free(prefix);
 }
 
 void err_msg(const char *fmt, ...)

@@ -53,6 +53,10 @@ bool read_line_fd(int fd, char *buf, size_t len);
 size_t escape_for_terminal(char *dst, size_t len, const char *src);
 /* The same, whole, onto a stream. */
 void fputs_escaped(const char *s, FILE *f);
+/* One line of output on f: fmt's text escaped as above (names, notes and
+ * paths carry others' text), then a newline.  Every line kvm-assign prints
+ * with outside text in it goes through here or err_msg. */
+void out_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Length of the valid UTF-8 sequence at p (1-4; no overlongs, surrogates or
  * code points above U+10FFFF), 0 if the bytes there are not one. */
 size_t utf8_seq_len(const unsigned char *p);

@@ -35,14 +35,6 @@ bounded() {
 	[ "$status" -ne 124 ] || fail "hung: $*"
 }
 
-# no_escape: $output has no ESC, CSI or other C0/C1 control but newline
-no_escape() {
-	if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$output" ||
-	   printf '%s' "$output" | grep -qaP '\xc2[\x80-\x9f]'; then
-		fail "a raw control character reached the terminal: $(printf '%q' "$output")"
-	fi
-}
-
 # needs_root REASON: skip, in one line, when not root
 needs_root() { [ "$(id -u)" = 0 ] || skip "needs root: $1"; }
 

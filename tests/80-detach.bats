@@ -499,6 +499,50 @@ $NIC: would move from pci-stub to e1000e; restored as $ROOT/run/kvm-assign/$NIC 
 	assert_output "$(printf 'reattach\tvfio-pci\te1000e\ttrue')"
 }
 
+# ESC, a screen clear and a newline that would forge a line of kvm-assign's own.
+FORGE=$'\e[2J\nkvm-assign: FORGED'
+SHOWN='\x1b[2J\x0akvm-assign: FORGED'
+
+@test "a driver's name with ESC and a newline is shown escaped by detach, reattach, -v and --dry-run; --json stays JSON" {
+	tree --driver=$NIC="e1000e$FORGE"
+	kernel
+	ka --json --dry-run detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	run jq -r .before <<<"$(grep '^{' <<<"$output")"
+	assert_success
+	[ -z "$output" ] || assert_output "e1000e$FORGE"
+	# Whether detach takes such a device or refuses it, the name is shown escaped.
+	for how in --dry-run -v; do
+		ka $how detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+		no_escape
+		refute_line --regexp '^kvm-assign: FORGED'
+		assert_output --partial "e1000e$SHOWN"
+	done
+	# Without a record, the kernel's probe binds a driver of that name: reattach says so escaped.
+	kill "$FK_PID"
+	tree --driver=$NIC=pci-stub
+	echo pci-stub > "$ROOT/sys/bus/pci/devices/$NIC/driver_override"
+	mkdir "$ROOT/sys/bus/pci/drivers/e1000e$FORGE"
+	kernel --probe="$NIC=e1000e$FORGE"
+	ka -v reattach --sysroot="$ROOT" 03:00.0
+	assert_success
+	no_escape
+	assert_line --partial "$NIC: reattached: from pci-stub back to e1000e$SHOWN; no record"
+	refute_line --regexp '^kvm-assign: FORGED'
+}
+
+@test "an interface's name with ESC is shown escaped in detach --force's note" {
+	tree
+	n=$ROOT/sys/bus/pci/devices/$NIC/net/$'eth0\e[31m'
+	mkdir -p "$n" "$ROOT/sys/class/net"
+	echo 0x1003 > "$n/flags"; echo up > "$n/operstate"
+	printf 'eth0\e[31m\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' >> "$ROOT/proc/net/route"
+	kernel
+	D --driver=pci-stub --force 03:00.0
+	assert_success
+	no_escape
+	assert_output --partial 'forced although interface eth0\x1b[31m is up'
+}
+
 @test "bad input: one line, the documented exit code, nothing written" {
 	tree
 	kernel

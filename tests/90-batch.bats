@@ -215,14 +215,14 @@ matrix_row() {
 	[ "$output" -gt 0 ]
 }
 
-# fake_root: a fake /sys and /proc (as 80-detach.bats makes them) in $ROOT,
-# 03:00.0 on e1000e, and the fake PCI core serving its writes.
+# fake_root [DRIVER]: a fake /sys and /proc (as 80-detach.bats makes them) in
+# $ROOT, 03:00.0 on DRIVER (e1000e), and the fake PCI core serving its writes.
 fake_root() {
 	local pci d
 	ROOT=$BATS_TEST_TMPDIR/root
 	mkdir -p "$ROOT/sys/bus"
 	sysfs_from_dump "$ROOT/sys/bus/pci"
-	"$FIXTURES/check/mksysroot.sh" "$ROOT" --iommu=on --driver=0000:03:00.0=e1000e --driver=0000:03:00.1=e1000e
+	"$FIXTURES/check/mksysroot.sh" "$ROOT" --iommu=on --driver=0000:03:00.0="${1:-e1000e}" --driver=0000:03:00.1=e1000e
 	pci=$ROOT/sys/bus/pci
 	mkdir -p "$pci/drivers/pci-stub" "$pci/drivers/vfio-pci"
 	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
@@ -280,4 +280,106 @@ teardown() {
 		'drivers_probe 0000:03:00.0' 'devices/0000:03:00.0/driver_override ' \
 		'drivers/pci-stub/unbind 0000:03:00.0' 'drivers/e1000e/bind 0000:03:00.0')"
 	echo "# detach, then irq fails: reattached to e1000e, /sys as before, kernel state as before" >&3
+}
+
+# ---------------------------------------------------------------- hostile batch and table files
+
+@test "a FIFO, /dev/zero or a directory as the batch or --table file is refused at once, naming it" {
+	mkfifo "$B/fifo"
+	for f in "$B/fifo" /dev/zero "$B"; do
+		run timeout 10 "$KVM_ASSIGN" --dry-run batch "$f"
+		[ "$status" -ne 124 ] || fail "batch $f hung"
+		assert_failure 2
+		assert_output "kvm-assign: batch: $f: not a regular file: give a regular file, or - for standard input"
+		echo "msix --id=1 --table=$f" >"$B/t.batch"
+		run timeout 10 "$KVM_ASSIGN" --dry-run batch "$B/t.batch"
+		[ "$status" -ne 124 ] || fail "--table=$f hung"
+		assert_failure 2
+		assert_output --partial "t.batch:1: '$f': msix: --table: cannot read '$f': not a regular file"
+		run timeout 10 "$KVM_ASSIGN" --dry-run msix --id=1 --table="$f"
+		[ "$status" -ne 124 ] || fail "msix --table=$f hung"
+		assert_failure 2
+		assert_line --index 0 "kvm-assign: --table: cannot read '$f': not a regular file"
+	done
+	# Standard input may be anything: /dev/zero ends at its first byte.
+	run timeout 10 "$KVM_ASSIGN" --dry-run batch - </dev/zero
+	assert_failure 2
+	assert_output "kvm-assign: batch: <stdin>:1: a NUL byte: not a line of text: nothing was run"
+}
+
+@test "a NUL byte is an error naming its line: it cannot hide a step behind a comment" {
+	fake_root
+	# One line to wc -l: a comment, a NUL, then padding; the old reader took
+	# the bytes after its 8191st for a line of their own and ran the detach.
+	{ printf '# nothing here\0'; head -c 8176 /dev/zero | tr '\0' ' '; printf 'detach --force --group --driver=pci-stub 03:00.0\n'; } >"$B/nul.batch"
+	[ "$(wc -l <"$B/nul.batch")" = 1 ]
+	run "$KVM_ASSIGN" "${PCI_DUMP[@]}" --dry-run batch --sysroot="$ROOT" "$B/nul.batch"
+	assert_failure 2
+	assert_output "kvm-assign: batch: $B/nul.batch:1: a NUL byte: not a line of text: nothing was run"
+	# In a --table file too, naming the table's line.
+	printf '0 30\n1 31\0\n' >"$B/nul.table"
+	run "$KVM_ASSIGN" --dry-run msix --id=1 --table="$B/nul.table"
+	assert_failure 2
+	assert_line --index 0 "kvm-assign: --table: $B/nul.table:2: a NUL byte: not a line of text"
+}
+
+@test "caps: 4096 bytes a line, 10000 lines, 1 MiB; checked while reading" {
+	pad=$(printf '%4076s' '')
+	printf 'intx-mask --id=1 on %s\n' "$pad" >"$B/ok.batch"	# 4096 bytes and the newline
+	printf 'intx-mask --id=1 on  %s\n' "$pad" >"$B/long.batch"	# 4097
+	run "$KVM_ASSIGN" --dry-run batch "$B/ok.batch"
+	assert_success
+	run "$KVM_ASSIGN" --dry-run batch "$B/long.batch"
+	assert_failure 2
+	assert_output "kvm-assign: batch: $B/long.batch:1: a line longer than 4096 bytes: nothing was run"
+	yes 'intx-mask --id=1 on' | head -n 10001 >"$B/lines.batch"
+	run "$KVM_ASSIGN" --dry-run batch "$B/lines.batch"
+	assert_failure 2
+	assert_output "kvm-assign: batch: $B/lines.batch:10001: more than 10000 lines: nothing was run"
+	# 300 lines of 4000 bytes: the size cap, before the line cap.
+	for i in $(seq 300); do printf 'intx-mask --id=1 on%3981s\n' ''; done >"$B/big.batch"
+	run "$KVM_ASSIGN" --dry-run batch "$B/big.batch"
+	assert_failure 2
+	assert_output "kvm-assign: batch: $B/big.batch:263: more than 1048576 bytes: nothing was run"
+	# A table is held to the same caps.
+	yes '0 30' | head -n 10001 >"$B/lines.table"
+	run "$KVM_ASSIGN" --dry-run msix --id=1 --table="$B/lines.table"
+	assert_failure 2
+	assert_line --index 0 "kvm-assign: --table: $B/lines.table:257: more than 256 entries (the kernel's most)"
+	{ for i in $(seq 10000); do echo '#'; done; echo '0 30'; } >"$B/comments.table"
+	run "$KVM_ASSIGN" --dry-run msix --id=1 --table="$B/comments.table"
+	assert_failure 2
+	assert_line --index 0 "kvm-assign: --table: $B/comments.table:10001: more than 10000 lines"
+}
+
+@test "10^6 lines from a file or standard input fail fast, in bounded memory" {
+	[ -x /usr/bin/time ] || skip "needs GNU time for the peak RSS"
+	yes 'intx-mask --id=1 on' | head -n 1000000 >"$B/million.batch"
+	for how in file stdin; do
+		if [ $how = file ]; then
+			run timeout 20 /usr/bin/time -f 'rss=%M s=%e' "$KVM_ASSIGN" --dry-run batch "$B/million.batch"
+		else
+			run timeout 20 /usr/bin/time -f 'rss=%M s=%e' "$KVM_ASSIGN" --dry-run batch - <"$B/million.batch"
+		fi
+		[ "$status" -ne 124 ] || fail "$how: over 20 s"
+		assert_line --partial ":10001: more than 10000 lines: nothing was run"
+		rss=$(sed -n 's/^rss=\([0-9]*\) .*/\1/p' <<<"$output")
+		# ~30 MB for 10000 steps; the old reader took 2.7 GB (an ASan build some more).
+		[ "$rss" -lt 200000 ] || fail "$how: peak RSS $rss kB"
+		echo "# 10^6 lines from $how: exit 2, $(grep -o 'rss=.*' <<<"$output") (kB, seconds)" >&3
+	done
+}
+
+@test "a driver's name with ESC and a newline: the batch's step, rollback and -v lines show it escaped" {
+	fake_root $'e1000e\e[2J\nkvm-assign: FORGED'
+	{ echo "detach 03:00.0 --driver=pci-stub"; cat "$B/setup.batch"; } >"$B/detach.batch"
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : -v --sysroot="$ROOT" "$B/detach.batch"
+	run cat "$B/out" "$B/err"
+	no_escape
+	refute_line --regexp '^kvm-assign: FORGED'
+	assert_output --partial 'e1000e\x1b[2J'
+	# --json: every line an object, the name in it as it is.
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : --sysroot="$ROOT" "$B/detach.batch" --json
+	run jq -c . "$B/out"
+	assert_success
 }

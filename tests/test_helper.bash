@@ -2,7 +2,7 @@
 # test_helper.bash - loaded by every Bats file: bats-support/bats-assert,
 # the paths of the programs under test, and the helpers the files share:
 # sim, with_vmm (the one way to start a VMM), nobody_copy, kernel_saw,
-# zeros, kv_field, item and item_field, among others.
+# zeros, kv_field, item and item_field, no_escape, among others.
 
 : "${BATS_LIB_PATH:=/usr/lib/bats}"
 load "$BATS_LIB_PATH/bats-support/load"
@@ -153,3 +153,11 @@ item() { jq -r --arg n "$1" '.items[] | select(.name == $n) | "\(.status) \(.val
 # item_field NAME KEY: the member KEY (message, fix, ...) of the item NAME
 # in $output, a check --json object.
 item_field() { jq -r --arg n "$1" ".items[] | select(.name == \$n) | .$2" <<<"$output"; }
+
+# no_escape: $output has no ESC, CSI or other C0/C1 control but newline
+no_escape() {
+	if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$output" ||
+	   printf '%s' "$output" | grep -qaP '\xc2[\x80-\x9f]'; then
+		fail "a raw control character reached the terminal: $(printf '%q' "$output")"
+	fi
+}
