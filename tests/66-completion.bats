@@ -27,7 +27,7 @@ setup() {
 
 @test "completion: the commands, then a command's options" {
 	run complete_words ''
-	assert_output "$(printf '%s\n' assign batch check deassign detach intx-mask irq msix reattach)"
+	assert_output "$(printf '%s\n' assign batch check deassign detach intx-mask irq msix reattach status)"
 	run complete_words de
 	assert_output "$(printf '%s\n' deassign detach)"
 	run complete_words assign --
