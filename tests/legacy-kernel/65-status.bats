@@ -14,7 +14,7 @@ REC=/run/kvm-assign/$RK_DEVICE
 # clean - the device on e1000e, no override, no record (as 60-detach.bats).
 clean() {
 	lk_bind e1000e
-	echo >"$LK_SYSDEV/driver_override"
+	[ ! -e "$LK_SYSDEV/driver_override" ] || echo >"$LK_SYSDEV/driver_override"
 	rm -f "$REC"
 }
 
