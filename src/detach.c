@@ -443,6 +443,18 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 	return 1;
 }
 
+int detach_record_read(const struct sysfs_ctx *ctx, const char *addr, struct detach_record *out,
+		       char *why, size_t len)
+{
+	struct record r;
+	int rc = record_read(ctx, addr, &r, why, len);
+
+	snprintf(out->driver, sizeof(out->driver), "%s", r.driver);
+	snprintf(out->override, sizeof(out->override), "%s", r.override);
+	snprintf(out->target, sizeof(out->target), "%s", r.target);
+	return rc;
+}
+
 /* --- the writes ---------------------------------------------------------- */
 
 /* A sysfs write that failed: "ADDR: write 'V' to PATH: why (ENAME)". */

@@ -52,6 +52,14 @@ int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct de
 int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, struct detach_report *rep);
 void detach_report_free(struct detach_report *rep);
 
+/* What detach recorded for a device: what reattach would restore. */
+struct detach_record {
+	char driver[64], override[64], target[64];
+};
+/* The record of addr: 1 read, 0 none, -1 unusable (why says what is wrong). */
+int detach_record_read(const struct sysfs_ctx *ctx, const char *addr, struct detach_record *out,
+		       char *why, size_t len);
+
 /*
  * The advice for a device a host driver holds, for check's driver item and
  * for the EBUSY explanation: "kvm-assign detach [--driver=T] ADDR".

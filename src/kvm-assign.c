@@ -30,6 +30,7 @@ static const struct subcommand commands[] = {
 	{ "check",     cmd_check,     "diagnose this host and a device for legacy assignment" },
 	{ "detach",    cmd_detach,    "take a device from its host driver to pci-stub or vfio-pci" },
 	{ "reattach",  cmd_reattach,  "give a detached device back to its host driver" },
+	{ "status",    cmd_status,    "the devices off their host drivers, who holds them, what next" },
 	{ "batch",     cmd_batch,     "run a file of steps on one VM, all or nothing" },
 };
 

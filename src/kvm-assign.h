@@ -59,6 +59,7 @@ int cmd_msix(int argc, const char **argv);
 int cmd_check(int argc, const char **argv);
 int cmd_detach(int argc, const char **argv);
 int cmd_reattach(int argc, const char **argv);
+int cmd_status(int argc, const char **argv);
 int cmd_batch(int argc, const char **argv);
 
 #endif

@@ -22,7 +22,7 @@ load test_helper
 }
 
 @test "every command has its own --help, on stdout, exit 0" {
-	for cmd in assign deassign irq msix intx-mask check detach reattach; do
+	for cmd in assign deassign irq msix intx-mask check detach reattach status; do
 		run "$KVM_ASSIGN" "$cmd" --help
 		assert_success
 		assert_line --index 1 --partial "kvm-assign [options] $cmd"
@@ -30,7 +30,7 @@ load test_helper
 }
 
 @test "--help lines fit in 80 columns" {
-	for cmd in "" assign deassign irq msix intx-mask check detach reattach; do
+	for cmd in "" assign deassign irq msix intx-mask check detach reattach status; do
 		run "$KVM_ASSIGN" $cmd --help
 		while IFS= read -r line; do
 			[ "${#line}" -le 80 ] || fail "too long ($cmd): $line"

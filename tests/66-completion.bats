@@ -54,7 +54,7 @@ setup() {
 @test "completion: the commands, then a command's options" {
 	for COMP_MODE in $(modes); do
 		run complete_words ''
-		assert_output "$(printf '%s\n' assign batch check deassign detach intx-mask irq msix reattach)"
+		assert_output "$(printf '%s\n' assign batch check deassign detach intx-mask irq msix reattach status)"
 		run complete_words de
 		assert_output "$(printf '%s\n' deassign detach)"
 		run complete_words assign --
