@@ -14,6 +14,12 @@
 # Between kills this script checks what it can see from outside: the VMM
 # not stopped and not traced, its signal mask back, no page left behind.
 #
+# On a real kernel (tests/legacy-kernel/), busy-target creates a real VM;
+# KILL_SOAK_DEVICE names a real device on pci-stub (default: 03:00.0 of the
+# device dump, which KILL_SOAK_KA gives: "-A dump -O dump.name=..."), and
+# KILL_SOAK_ENTRIES its MSI-X entries (default 8). KILL_SOAK_WRAP is a
+# command prefix for kvm-assign (deny-syscall: an older kernel's interfaces).
+#
 # OUTDIR gets one line per kill in kills ("N where outcome"), the summary in
 # summary, and the VMM's and feeder's counts; the exit status is 0 only when
 # every kill left the VMM as it was.
@@ -31,13 +37,18 @@ exec 8<>"$out/never"	# read -t on it waits, nothing ever comes
 T=$!
 for _ in $(seq 200); do grep -q '^pid=' "$out/vmm" && break; sleep 0.05; done
 grep -q '^pid=' "$out/vmm" || { echo "kill-soak: the stand-in VMM did not start"; cat "$out/vmm"; exit 99; }
-K=("$KVM_ASSIGN" -q -A dump -O "dump.name=$DUMP" --pid=$T)
+DEV=${KILL_SOAK_DEVICE:-03:00.0}
+# shellcheck disable=SC2206
+KA=(${KILL_SOAK_KA--A dump -O dump.name=$DUMP}) WRAP=(${KILL_SOAK_WRAP:-})
+# shellcheck disable=SC2206
+ENTRIES=(${KILL_SOAK_ENTRIES:-0:24 1:25 2:26 3:27 4:28 5:29 6:30 7:31})
+K=("${WRAP[@]}" "$KVM_ASSIGN" -q "${KA[@]}" --timeout=${KILL_SOAK_TIMEOUT:-5} --pid=$T)
 # The command under the knife: 9 calls in one stop (the creator check, the
 # MSI-X count, 8 entries); a deassign and assign between kills resets it.
-CMD=("${K[@]}" msix 03:00.0 --count=8 0:24 1:25 2:26 3:27 4:28 5:29 6:30 7:31)
+CMD=("${K[@]}" msix "$DEV" --count=${#ENTRIES[@]} "${ENTRIES[@]}")
 reset() {
-	"${K[@]}" deassign --id=0x300 2>/dev/null
-	"${K[@]}" assign 03:00.0 || { sleep 0.5; "${K[@]}" assign 03:00.0; } || exit 98
+	"${K[@]}" deassign "$DEV" 2>/dev/null
+	"${K[@]}" assign "$DEV" || { sleep 0.5; "${K[@]}" assign "$DEV"; } || exit 98
 }
 reset
 "$H/target-feeder" "$T" "$out/fifo" "$out/counters" 0 0 >"$out/fed" &
