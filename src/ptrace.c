@@ -137,8 +137,12 @@ int tracee_interrupt(struct tracee *t)
 			return -1;
 		if (t->stop == STOP_EVENT || t->stop == STOP_GROUP)
 			return 0;
-		/* a signal or syscall stop came first: let it go its way */
-		if (tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0) < 0)
+		/* A signal or syscall stop came first: let it go its way. Any
+		 * trap clears a pending interrupt (ptrace_stop), so ask again.
+		 * (On 3.10.105 a tracer's death leaves TIF_SYSCALL_TRACE set,
+		 * so the next tracer's first stop may be a syscall stop.) */
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 ||
+		    tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0) < 0)
 			return -1;
 	}
 }

@@ -42,9 +42,12 @@ soak_ok() {
 # A kernel before 3.11 (measured: 3.10.105) answers EIO to PTRACE_GETSIGMASK
 # and SETSIGMASK: the thread then blocks its signals and puts its mask back
 # by rt_sigprocmask run in it (docs/kernel.md §2). The same walk, on that path.
+# There the signals that came while it was stopped are passed on before it
+# blocks them, one delivery stop each: a kill at the call that passes one
+# loses it (the kernel's first window). Measured: 0 to 2 a walk; 4 allowed.
 @test "SIGKILL at each of its system calls without PTRACE_GETSIGMASK/SETSIGMASK: the VMM runs on, unaltered" {
 	[ -x "$H/deny-syscall" ] || fail "$H/deny-syscall is missing: build it with 'make check'"
-	KILL_SOAK_WRAP="$H/deny-syscall 101:0x420a,0x420b 5 --" KILL_SOAK_WINDOW=2 \
+	KILL_SOAK_WRAP="$H/deny-syscall 101:0x420a,0x420b 5 --" KILL_SOAK_WINDOW=4 \
 		run sim -- "$H/kill-soak.sh" walk "$BATS_TEST_TMPDIR/walk"
 	soak_ok "$BATS_TEST_TMPDIR/walk"
 	assert_success

@@ -35,6 +35,9 @@ exec 8<>"$out/never"	# read -t on it waits, nothing ever comes
 
 "$H/busy-target" --vm --fifo "$out/fifo" --counters "$out/counters" >"$out/vmm" 2>&1 &
 T=$!
+feeder=
+# the stand-in VMM and the feeder end with this script, however it ends
+trap 'kill $feeder $T 2>/dev/null' EXIT
 for _ in $(seq 200); do grep -q '^pid=' "$out/vmm" && break; sleep 0.05; done
 grep -q '^pid=' "$out/vmm" || { echo "kill-soak: the stand-in VMM did not start"; cat "$out/vmm"; exit 99; }
 DEV=${KILL_SOAK_DEVICE:-03:00.0}
@@ -47,8 +50,13 @@ K=("${WRAP[@]}" "$KVM_ASSIGN" -q "${KA[@]}" --timeout=${KILL_SOAK_TIMEOUT:-5} --
 # MSI-X count, 8 entries); a deassign and assign between kills resets it.
 CMD=("${K[@]}" msix "$DEV" --count=${#ENTRIES[@]} "${ENTRIES[@]}")
 reset() {
-	"${K[@]}" deassign "$DEV" 2>/dev/null
-	"${K[@]}" assign "$DEV" || { sleep 0.5; "${K[@]}" assign "$DEV"; } || exit 98
+	"${K[@]}" deassign "$DEV" 2>"$out/deassign.err"
+	"${K[@]}" assign "$DEV" || { sleep 0.5; "${K[@]}" assign "$DEV"; } || {
+		echo "kill-soak: cannot assign again after: $(tail -n 1 "$out/kills" 2>/dev/null)"
+		cat "$out/deassign.err"
+		check_vmm
+		exit 98
+	}
 }
 reset
 "$H/target-feeder" "$T" "$out/fifo" "$out/counters" 0 0 >"$out/fed" &
@@ -141,6 +149,7 @@ fi
 kill -TERM "$feeder"; wait "$feeder"
 sleep 0.3
 kill -TERM "$T"; wait "$T"
+T= feeder=
 fed=$(cat "$out/fed") got=$(tail -n 1 "$out/vmm")
 {
 	echo "kills=$n bad=$bad pages_left=$leaks"
