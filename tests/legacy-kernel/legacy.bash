@@ -23,13 +23,21 @@ LK_SYSDEV=/sys/bus/pci/devices/$RK_DEVICE
 LK_MSIX=(--count=5 0:24 1:25 2:26 3:27 4:28)
 
 # lk_bind DRIVER [ADDR] - bind the device to DRIVER (pci-stub or e1000e).
+# Before 3.16 (no driver_override): bind, else the driver's new_id first.
 lk_bind() {
-	local dev=/sys/bus/pci/devices/${2:-$RK_DEVICE}
+	local addr=${2:-$RK_DEVICE} dev=/sys/bus/pci/devices/${2:-$RK_DEVICE} drv=/sys/bus/pci/drivers/$1
 	[ "$(lk_driver "${2:-}")" = "$1" ] && return 0
-	echo "$1" >"$dev/driver_override"
-	[ -e "$dev/driver" ] && echo "${2:-$RK_DEVICE}" >"$dev/driver/unbind"
-	echo "${2:-$RK_DEVICE}" >/sys/bus/pci/drivers_probe
-	[ "$(lk_driver "${2:-}")" = "$1" ] || fail "${2:-$RK_DEVICE}: not bound to $1"
+	if [ -e "$dev/driver_override" ]; then
+		echo "$1" >"$dev/driver_override"
+		[ -e "$dev/driver" ] && echo "$addr" >"$dev/driver/unbind"
+		echo "$addr" >/sys/bus/pci/drivers_probe
+	else
+		[ -e "$dev/driver" ] && echo "$addr" >"$dev/driver/unbind"
+		echo "$addr" >"$drv/bind" 2>/dev/null ||
+			echo "$(sed 's/^0x//' "$dev/vendor") $(sed 's/^0x//' "$dev/device")" >"$drv/new_id"
+		[ -e "$dev/driver" ] || echo "$addr" >"$drv/bind"
+	fi
+	[ "$(lk_driver "${2:-}")" = "$1" ] || fail "$addr: not bound to $1"
 }
 # lk_driver [ADDR] - the driver bound to the device, or nothing.
 lk_driver() {
@@ -46,6 +54,15 @@ lk_irq_count() { grep -c "${1:+IR-$1.*}kvm:$RK_DEVICE\$" /proc/interrupts; }
 # lk_dmesg_mark / lk_dmesg_since - the kernel log written since the mark.
 lk_dmesg_mark() { LK_DMESG_LINES=$(dmesg | wc -l); }
 lk_dmesg_since() { dmesg | tail -n "+$((LK_DMESG_LINES + 1))"; }
+# lk_assign_msg assign|deassign - a regexp for the kernel's line when KVM
+# assigns or deassigns the device: "pci-stub DEV: kvm assign device" from
+# 4.1 on; "assign device 0:0:3.0" (segment:bus:slot.function) on 3.10.
+lk_assign_msg() {
+	local a=${RK_DEVICE//[:.]/ } short
+	# shellcheck disable=SC2086
+	short=$(printf '%x:%x:%x.%x' $(printf '0x%s ' $a))
+	echo "(pci-stub $RK_DEVICE: kvm $1 device|\] $1 device ${short//./\\.})\$"
+}
 # lk_released - nothing of the device is left with KVM.
 lk_released() {
 	[ "$(lk_enable)" = 0 ] && ! grep -q "kvm:$RK_DEVICE\$" /proc/interrupts
