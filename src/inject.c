@@ -173,6 +173,8 @@ struct injection {
 	                                 * stop: the kernel then restarts an interrupted
 	                                 * call itself, restart_syscall included */
 	unsigned long long own_mask;
+	bool blocked;                   /* every signal blocked (the mask set by ptrace,
+	                                 * or rt_sigprocmask returned 0 in the thread) */
 	unsigned long page;
 	size_t page_len;
 	unsigned char *buf;             /* our copy of the page from STUB_AREA on */
@@ -445,7 +447,14 @@ static int take_thread(struct injection *j)
 	}
 	if (adopt_restart_semantics(r) && tracee_setregs(t, r) < 0)
 		return fail(j, "cannot write registers");
-	if (temporary_mask(r)) {
+	/* also learns whether the kernel has PTRACE_GETSIGMASK/SETSIGMASK */
+	if (tracee_getsigmask(t, &j->own_mask) < 0)
+		return fail(j, "cannot read the signal mask");
+	if (temporary_mask(r) || t->no_sigmask_requests) {
+		/* Without PTRACE_SETSIGMASK the thread blocks signals itself, by
+		 * a call substituted at an entry: nothing is delivered between
+		 * a syscall entry stop and the call, so no signal can be held at
+		 * its delivery with our registers in the thread (arm). */
 		if (reach_syscall_entry(j) < 0)
 			return -1;
 	} else {
@@ -473,6 +482,7 @@ static int take_thread(struct injection *j)
 			j->own.rip -= 2;
 			j->own.rax = r->orig_rax;
 		}
+		return 0;
 	}
 	if (tracee_getsigmask(t, &j->own_mask) < 0)
 		return fail(j, "cannot read the signal mask");
@@ -480,6 +490,39 @@ static int take_thread(struct injection *j)
 }
 
 /* ---- arming the way back, mapping the scratch page -------------------- */
+
+static int next_syscall_stop(struct injection *j);
+
+/*
+ * A kernel without PTRACE_SETSIGMASK (before 3.11): at the system call entry
+ * where take_thread left it, the call becomes rt_sigprocmask(SIG_SETMASK,
+ * every signal), returning to the gadget's ret, so to rt_sigreturn. No signal
+ * is delivered between an entry stop and its call, and none is delivered
+ * after it, so none is ever held at its delivery with our registers in the
+ * thread; if we die at any instant from here on, the call (ours or its own)
+ * completes and rt_sigreturn puts back its registers and its own mask, and
+ * whatever came meanwhile is pending then, delivered as it would have been.
+ */
+static int block_by_call(struct injection *j)
+{
+	long args[6] = { SIG_SETMASK, (long)j->wb.all_mask, 0, sizeof(unsigned long long), 0, 0 };
+	struct user_regs_struct r = way_back_call(&j->wb, &j->entry, SYS_rt_sigprocmask, args);
+
+	r.orig_rax = SYS_rt_sigprocmask;
+	r.rip = j->wb.gadget + 2;
+	if (tracee_setregs(&j->t, &r) < 0)
+		return fail(j, "cannot write registers");
+	j->phase = PH_ARMED;
+	if (next_syscall_stop(j) < 0 || tracee_getregs(&j->t, &r) < 0)
+		return fail(j, "cannot block signals");
+	if ((long)r.rax != 0) {
+		errno = (long)r.rax < 0 && (long)r.rax > -4096 ? (int)-(long)r.rax : EPROTO;
+		return fail(j, "cannot block signals in process %d: rt_sigprocmask: %s",
+			    j->tg->pid, strerror(errno));
+	}
+	j->blocked = true;
+	return 0;
+}
 
 static int arm(struct injection *j)
 {
@@ -503,12 +546,15 @@ static int arm(struct injection *j)
 		r.orig_rax = SYS_mmap;
 		r.rip = j->wb.gadget + 2;
 	}
+	if (t->no_sigmask_requests)
+		return block_by_call(j);
 	if (tracee_setregs(t, &r) < 0)
 		return fail(j, "cannot write registers");
 	j->phase = PH_ARMED;
 	/* Signals now wait, pending, until rt_sigreturn or we put its mask back. */
 	if (tracee_setsigmask(t, ALL_SIGNALS) < 0)
 		return fail(j, "cannot block signals");
+	j->blocked = true;
 	return 0;
 }
 
@@ -550,11 +596,20 @@ static int map_page(struct injection *j)
 	struct user_regs_struct r;
 	long ret;
 
-	/* to the mmap's exit stop: it is at the gadget, or substituted at an entry */
-	if ((!j->at_entry && next_syscall_stop(j) < 0) || next_syscall_stop(j) < 0 ||
-	    tracee_getregs(&j->t, &r) < 0)
-		return fail(j, "cannot map a scratch page");
-	ret = (long)r.rax;
+	if (j->t.no_sigmask_requests) {
+		/* from rt_sigprocmask's exit stop (block_by_call) */
+		long args[6] = { 0, (long)j->page_len, PROT_READ | PROT_WRITE | PROT_EXEC,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+
+		if (call_at_gadget(j, SYS_mmap, args, &ret) < 0)
+			return fail(j, "cannot map a scratch page");
+	} else {
+		/* to the mmap's exit stop: at the gadget, or substituted at an entry */
+		if ((!j->at_entry && next_syscall_stop(j) < 0) || next_syscall_stop(j) < 0 ||
+		    tracee_getregs(&j->t, &r) < 0)
+			return fail(j, "cannot map a scratch page");
+		ret = (long)r.rax;
+	}
 	if (ret == -EACCES || ret == -EPERM) {
 		/* W^X policy (PR_SET_MDWE, SELinux execmem): data only, one stop per call */
 		long args[6] = { 0, (long)j->page_len, PROT_READ | PROT_WRITE,
@@ -726,6 +781,40 @@ static bool still_ours(struct injection *j)
 }
 
 /*
+ * A kernel without PTRACE_SETSIGMASK: from a syscall exit or get_signal()
+ * stop with every signal blocked, rt_sigprocmask(SIG_SETMASK, its own mask,
+ * read from the way back's frame) at the gadget; our interrupt, asked for
+ * before that call's entry stop is left, stops it in get_signal() on the way
+ * out, before any signal is dequeued (the kernel serves a trap first): there
+ * its own registers go back, exactly. If we die between the call and that
+ * stop, a pending signal is delivered to the thread at the gadget (its
+ * handler runs, and returns there), then rt_sigreturn puts it back: nothing
+ * is lost, the VMM's own call is made afresh. Anything unexpected leaves it
+ * to the way back.
+ */
+static void restore_by_call(struct injection *j)
+{
+	long args[6] = { SIG_SETMASK, (long)j->wb.own_mask, 0, sizeof(unsigned long long), 0, 0 };
+	struct user_regs_struct r = way_back_call(&j->wb, &j->entry, SYS_rt_sigprocmask, args);
+	struct tracee *t = &j->t;
+
+	if (!j->blocked || (t->stop != STOP_SYSCALL && t->stop != STOP_EVENT))
+		return;		/* not from an entry stop: only the way back is exact */
+	if (tracee_setregs(t, &r) < 0 || next_syscall_stop(j) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 || tracee_resume(t, PTRACE_CONT, 0) < 0)
+		return;
+	while (tracee_wait(t) == 0 && t->stop != STOP_EVENT && t->stop != STOP_GROUP)
+		if (tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0) < 0)
+			return;
+	if ((t->stop != STOP_EVENT && t->stop != STOP_GROUP) || tracee_getregs(t, &r) < 0 ||
+	    r.rip != j->wb.gadget + 2 || r.rax != 0)
+		return;
+	if (tracee_setregs(t, &j->exact) < 0)
+		return;
+	j->phase = PH_RESTORED;
+}
+
+/*
  * From any stop after the way back was armed: unmap the page if it is there,
  * then, at a stop inside get_signal(), its own registers (the call it was
  * about to make, made afresh) and signal mask. Any failure leaves the way
@@ -750,6 +839,10 @@ static void put_back(struct injection *j)
 		if (call_at_gadget(j, SYS_munmap, args, &ret) < 0)
 			return;
 		j->phase = PH_UNMAPPED;
+	}
+	if (t->no_sigmask_requests) {
+		restore_by_call(j);
+		return;
 	}
 	if (t->stop != STOP_EVENT && t->stop != STOP_GROUP) {
 		/* into get_signal() before it runs a single instruction of its own */
@@ -819,7 +912,9 @@ static int inject(struct injection *j)
 	/* Its code, before attaching: once attached, every signal sent to the
 	 * thread waits for us at its delivery, and a signal held there is lost
 	 * if we die then (the kernel drops it with its tracer). So attach,
-	 * stop and block signals with as little as possible in between. */
+	 * stop and block signals with as little as possible in between: at the
+	 * stop itself with PTRACE_SETSIGMASK; without it (before 3.11), by the
+	 * thread at its next system call entry (take_thread, block_by_call). */
 	found = way_back_find(j->tg->pid, &j->wb);
 	find_err = errno;
 	if (seize_in_turn(j) < 0)

@@ -54,7 +54,12 @@ struct inject_report {
  * The thread is never left in a state it cannot leave by itself: from the
  * first register change on, it holds an rt_sigreturn frame of its own state,
  * so if this process dies (SIGKILL included) the thread finishes the call in
- * progress and puts itself back (registers, signal mask, FPU state).
+ * progress and puts itself back (registers, signal mask, FPU state). Signals
+ * are blocked while our calls run and stay pending. On a kernel without
+ * PTRACE_SETSIGMASK (before 3.11) the thread blocks them, and later restores
+ * its mask, by rt_sigprocmask run in it, taken at a system call entry so that
+ * no signal is ever held at its delivery with our registers in it
+ * (docs/kernel.md §2 gives the windows of both ways).
  *
  * Returns 0 when the batch ran (each call has ret/err; calls after a failure
  * have err ECANCELED, and why may hold a note such as a seccomp hint),

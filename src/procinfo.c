@@ -59,6 +59,32 @@ long proc_status_field(pid_t pid, const char *name)
 	return v;
 }
 
+int proc_thread_sigset(pid_t pid, pid_t tid, const char *name, unsigned long long *set)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	int rc = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':') {
+			char *end;
+
+			errno = 0;
+			*set = strtoull(line + len + 1, &end, 16);
+			rc = errno || end == line + len + 1 ? -1 : 0;
+			break;
+		}
+	fclose(f);
+	if (rc < 0 && !errno)
+		errno = ENOENT;
+	return rc;
+}
+
 static unsigned long long own_cap_eff(void)
 {
 	char line[256];

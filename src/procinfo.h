@@ -12,6 +12,9 @@
 
 /* A field of /proc/PID/status as a number (the first one), or -1. */
 long proc_status_field(pid_t pid, const char *name);
+/* A signal set of /proc/PID/task/TID/status (SigBlk, SigPnd, ShdPnd...),
+ * hexadecimal: 0, or -1 when the file or the field is missing. */
+int proc_thread_sigset(pid_t pid, pid_t tid, const char *name, unsigned long long *set);
 /* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 if unknown. */
 unsigned long long proc_start_time(pid_t pid);
 /* The state letter of a thread (R, S, D, T, t, Z, X), '?' if unknown. */

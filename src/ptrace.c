@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "ptrace.h"
+#include "procinfo.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -136,8 +137,12 @@ int tracee_interrupt(struct tracee *t)
 			return -1;
 		if (t->stop == STOP_EVENT || t->stop == STOP_GROUP)
 			return 0;
-		/* a signal or syscall stop came first: let it go its way */
-		if (tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0) < 0)
+		/* A signal or syscall stop came first: let it go its way. Any
+		 * trap clears a pending interrupt (ptrace_stop), so ask again.
+		 * (On 3.10.105 a tracer's death leaves TIF_SYSCALL_TRACE set,
+		 * so the next tracer's first stop may be a syscall stop.) */
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 ||
+		    tracee_resume(t, PTRACE_CONT, t->stop == STOP_SIGNAL ? t->sig : 0) < 0)
 			return -1;
 	}
 }
@@ -162,11 +167,23 @@ int tracee_setregs(struct tracee *t, const struct user_regs_struct *r)
 
 int tracee_getsigmask(struct tracee *t, unsigned long long *mask)
 {
-	return ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(*mask), mask) < 0 ? -1 : 0;
+	if (!t->no_sigmask_requests) {
+		if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(*mask), mask) == 0)
+			return 0;
+		if (errno != EIO)
+			return -1;
+		t->no_sigmask_requests = true;	/* an unknown request: before 3.11 */
+	}
+	/* the same set (current->blocked), while the thread is stopped */
+	return proc_thread_sigset(t->pid, t->tid, "SigBlk", mask);
 }
 
 int tracee_setsigmask(struct tracee *t, unsigned long long mask)
 {
+	if (t->no_sigmask_requests) {
+		errno = EIO;
+		return -1;
+	}
 	return ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask) < 0 ? -1 : 0;
 }
 

@@ -29,6 +29,8 @@ struct tracee {
 	enum stop_kind stop;
 	int sig;		/* STOP_SIGNAL, STOP_GROUP: the signal */
 	int status;		/* STOP_EXITED: the wait status */
+	bool no_sigmask_requests; /* the kernel lacks PTRACE_GETSIGMASK/SETSIGMASK
+				   * (before 3.11: EIO, measured on 3.10.105) */
 };
 
 /* Deadline for every wait that follows: now + ms. */
@@ -46,7 +48,12 @@ void tracee_detach(struct tracee *t);
 
 int tracee_getregs(struct tracee *t, struct user_regs_struct *r);
 int tracee_setregs(struct tracee *t, const struct user_regs_struct *r);
+/* The signal mask in force in the stopped thread (a temporary one of ppoll
+ * and kin included): PTRACE_GETSIGMASK, or SigBlk of its /proc status where
+ * the kernel lacks the request (then t->no_sigmask_requests is set). */
 int tracee_getsigmask(struct tracee *t, unsigned long long *mask);
+/* PTRACE_SETSIGMASK; EIO where the kernel lacks it: the thread must then
+ * set its mask itself (rt_sigprocmask, run in it: src/inject.c). */
 int tracee_setsigmask(struct tracee *t, unsigned long long mask);
 /* The FPU/SSE/AVX state in the XSAVE layout a signal frame carries; *len is
  * its size. *xsave is false when only the 512-byte FXSAVE image exists. */

@@ -137,9 +137,11 @@ static size_t align_up(size_t v, size_t a)
 int way_back_write(struct tracee *t, struct way_back *wb, const struct user_regs_struct *regs,
 		   unsigned long long mask, const void *fpu, size_t fpu_len, bool xsave)
 {
-	/* [restorer address][ucontext][pad to 64][FPU image][MAGIC2] */
+	/* [restorer address][ucontext][pad to 64][FPU image][MAGIC2][all ones] */
 	size_t uc_off = 8, fpu_off = align_up(uc_off + sizeof(struct k_ucontext), 64);
-	size_t len = align_up(fpu_off + fpu_len + 4, 64);
+	size_t all_off = align_up(fpu_off + fpu_len + 4, 8);
+	size_t len = align_up(all_off + 8, 64);
+	uint64_t all = ~0ULL;
 	unsigned long base = ((regs->rsp - RED_ZONE - len) & ~63UL);
 	struct k_ucontext uc;
 	unsigned char *buf;
@@ -168,6 +170,7 @@ int way_back_write(struct tracee *t, struct way_back *wb, const struct user_regs
 	memcpy(buf, &restorer, sizeof(restorer));
 	memcpy(buf + uc_off, &uc, sizeof(uc));
 	memcpy(buf + fpu_off, fpu, fpu_len);
+	memcpy(buf + all_off, &all, sizeof(all));
 	if (xsave) {
 		/* ptrace keeps XCR0 where a signal frame has its software bytes:
 		 * write those, and MAGIC2 right after the state they describe. */
@@ -192,6 +195,8 @@ int way_back_write(struct tracee *t, struct way_back *wb, const struct user_regs
 		return -1;
 	wb->frame = base;
 	wb->frame_len = len;
+	wb->own_mask = base + uc_off + offsetof(struct k_ucontext, uc_sigmask);
+	wb->all_mask = base + all_off;
 	return 0;
 }
 

@@ -25,6 +25,9 @@ struct way_back {
 	unsigned long restorer;		/* 48 c7 c0 0f 00 00 00 0f 05 */
 	unsigned long frame;		/* where the frame sits: rsp for the chain */
 	size_t frame_len;
+	unsigned long own_mask;		/* in the frame: the mask it restores (8 bytes) */
+	unsigned long all_mask;		/* beside it: every signal (8 bytes), for a
+					 * thread that blocks them itself */
 };
 
 /* Find both sequences in pid's executable mappings (before attaching: the

@@ -59,6 +59,15 @@ lk_irq_count() { grep -c "${1:+IR-$1.*}kvm:$RK_DEVICE\$" /proc/interrupts; }
 # lk_dmesg_mark / lk_dmesg_since - the kernel log written since the mark.
 lk_dmesg_mark() { LK_DMESG_LINES=$(dmesg | wc -l); }
 lk_dmesg_since() { dmesg | tail -n "+$((LK_DMESG_LINES + 1))"; }
+# lk_assign_msg assign|deassign - a regexp for the kernel's line when KVM
+# assigns or deassigns the device: "pci-stub DEV: kvm assign device" from
+# 4.1 on; "assign device 0:0:3.0" (segment:bus:slot.function) on 3.10.
+lk_assign_msg() {
+	local a=${RK_DEVICE//[:.]/ } short
+	# shellcheck disable=SC2086
+	short=$(printf '%x:%x:%x.%x' $(printf '0x%s ' $a))
+	echo "(pci-stub $RK_DEVICE: kvm $1 device|\] $1 device ${short//./\\.})\$"
+}
 # lk_released - nothing of the device is left with KVM.
 lk_released() {
 	[ "$(lk_enable)" = 0 ] && ! grep -q "kvm:$RK_DEVICE\$" /proc/interrupts

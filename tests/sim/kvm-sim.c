@@ -124,6 +124,7 @@ static struct {
 	bool no_iommu, no_intremap, allow_unsafe, creator_rule;
 	bool msix_nonexact;	/* --kernel=3.10: pci_enable_msix, not _exact */
 	bool msix_count_first;	/* --kernel=4.9: the table size checked before the tables */
+	bool no_vm_check_extension;	/* before 3.17: a VM fd has no KVM_CHECK_EXTENSION */
 	int dev_kvm_errno;
 	struct host_dev *devs;
 	int ndevs;
@@ -1114,7 +1115,10 @@ static void handle_ioctl(const struct seccomp_notif *req)
 		saved = vm_save(vm);
 		switch (cmd) {
 		case KVM_CHECK_EXTENSION:
-			ret = check_extension(arg);
+			if (opt.no_vm_check_extension)
+				err = ENOTTY;	/* kvm_arch_vm_ioctl's default */
+			else
+				ret = check_extension(arg);
 			break;
 		case KVM_CREATE_IRQCHIP:
 			if (vm->irqchip)
@@ -1560,6 +1564,8 @@ static void usage(FILE *out)
 "Options:\n"
 "  --mode=legacy|removed       legacy: a 3.x-4.11 kernel with device assignment\n"
 "                              (default); removed: 4.12+ (ENOTTY)\n"
+"  --no-vm-check-extension     a VM fd answers KVM_CHECK_EXTENSION with ENOTTY (after\n"
+"                              the creator rule), as before Linux 3.17 (3.10.105)\n"
 "  --no-iommu                  no IOMMU: KVM_CAP_IOMMU 0, assignment ENODEV\n"
 "  --no-intremap               no interrupt remapping: assignment EPERM\n"
 "  --kernel=3.10|4.1|4.9       the kernel line's differences (docs/kernel.md):\n"
@@ -1676,10 +1682,11 @@ static void parse_fault(const char *spec)
 static void parse_options(int argc, char **argv)
 {
 	enum { O_MODE = 256, O_NO_IOMMU, O_NO_INTREMAP, O_UNSAFE, O_NO_DEV_KVM, O_DEV_ERRNO,
-	       O_DEVICE, O_CREATOR, O_FAIL, O_LOG, O_STATE, O_KERNEL };
+	       O_DEVICE, O_CREATOR, O_FAIL, O_LOG, O_STATE, O_KERNEL, O_NO_VM_CHECK };
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "no-iommu", no_argument, NULL, O_NO_IOMMU },
+		{ "no-vm-check-extension", no_argument, NULL, O_NO_VM_CHECK },
 		{ "no-intremap", no_argument, NULL, O_NO_INTREMAP },
 		{ "allow-unsafe-interrupts", no_argument, NULL, O_UNSAFE },
 		{ "no-dev-kvm", no_argument, NULL, O_NO_DEV_KVM },
@@ -1707,6 +1714,9 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_NO_IOMMU:
 			opt.no_iommu = true;
+			break;
+		case O_NO_VM_CHECK:
+			opt.no_vm_check_extension = true;
 			break;
 		case O_NO_INTREMAP:
 			opt.no_intremap = true;
