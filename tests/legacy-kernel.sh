@@ -11,10 +11,11 @@
 # the one list of what runs on the other lines: every subcommand through the
 # stub VMM (--socket, --fd, --pid) and a real QEMU by --pid, effects seen
 # from outside (00-infra, 10-assign); check's verdicts (30-check); detach and
-# reattach round trips (60-detach); the 36 scenarios (70-scenarios). Left to
+# reattach round trips (60-detach); the 36 scenarios (70-scenarios); the
+# kill walk at every 8th step, nothing harmed (40-kill-walk). Left to
 # the 4.1 line: the errno catalogue (20-errno, also covered by the
 # scenarios), batch (80-batch) and the short soak (90-soak).
-FOCUSED="00-infra.bats 10-assign.bats 30-check.bats 60-detach.bats 70-scenarios.bats"
+FOCUSED="00-infra.bats 10-assign.bats 30-check.bats 40-kill-walk.bats 60-detach.bats 70-scenarios.bats"
 KVM_ASSIGN_RK_KERNEL=legacy KVM_ASSIGN_RK_MACHINE=legacy
 : "${KVM_ASSIGN_RK_LINE:=4.1}"
 if [ "$KVM_ASSIGN_RK_LINE" != 4.1 ] && [ $# = 0 ] && [ -z "${KVM_ASSIGN_RK_SUITE:-}" ]; then

@@ -5,7 +5,8 @@
 # very first, then KILL_SOAK_RANDOM (default 10000) kills at random instants,
 # each against the stand-in VMM under the simulated kernel; then
 # KILL_SOAK_QEMU (default 1000) kills inside a real QEMU on Debian's 6.1 and
-# on the legacy 4.1.15 kernel; then KVM_ASSIGN_SOAK_CYCLES (default 112)
+# on the legacy 4.1.15 kernel; then the kill walk at every step inside 3.10.105
+# and 4.1.15; then KVM_ASSIGN_SOAK_CYCLES (default 112)
 # cycles of 9 in-VMM commands in one QEMU on 4.1.15 (1008 commands; make
 # check runs 12). Results land in soak-walk/, soak-random/, soak-qemu-*.tap
 # and soak-cycles.tap of the build tree.
@@ -47,6 +48,14 @@ if [ "$n" -gt 0 ]; then
 		grep -q '^not ok\|^Bail out' "$B/soak-qemu-${1%%.sh}.tap" && status=1
 	done
 fi
+# The full kill walk inside the legacy kernels (make check kills at every 8th
+# step): 3.10 without PTRACE_GETSIGMASK, 4.1 with it.
+for line in 3.10 4.1; do
+	echo "== the kill walk at every step on $line: tests/legacy-kernel.sh 40-kill-walk.bats"
+	KVM_ASSIGN_RK_LINE=$line KVM_ASSIGN_KILL_WALK_STRIDE=1 KVM_ASSIGN_REAL_KERNEL_TIMEOUT=3000 \
+		sh "$TOP_SRCDIR/tests/legacy-kernel.sh" 40-kill-walk.bats | tee "$B/soak-walk-$line.tap" || status=1
+	grep -q '^not ok\|^Bail out' "$B/soak-walk-$line.tap" && status=1
+done
 c=${KVM_ASSIGN_SOAK_CYCLES:-112}
 if [ "$c" -gt 0 ]; then
 	echo "== $((c * 9)) in-VMM commands in one QEMU on 4.1.15: tests/legacy-kernel.sh 90-soak.bats"
