@@ -2,6 +2,9 @@
 /*
  * detach.c - take a PCI device (and its IOMMU group) from its host driver to
  * pci-stub or vfio-pci through driver_override, record it, and give it back.
+ * A kernel without driver_override (before 3.16) gets the stub driver's
+ * new_id instead (one id that matches the device's exact ids), and reattach
+ * takes that id back with remove_id.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +40,8 @@ struct pdev {
 	bool has_override;		/* the kernel has driver_override (3.16+) */
 	int htype;			/* header type without the multi-function bit, -1 unknown */
 	int nbars;			/* BARs with resources, -1 unknown */
-	uint16_t vendor, device;
+	uint16_t vendor, device, subvendor, subdevice;
+	uint32_t class;			/* class code, 24 bits */
 	char group[32];			/* IOMMU group, "" for none */
 	char inuse[512];		/* how the host uses it (with --force), "" */
 };
@@ -45,6 +49,7 @@ struct pdev {
 /* What detach replaced: the record's contents. */
 struct record {
 	char driver[64], override[64], target[64];
+	char new_id[48];		/* the id given to target's new_id, "" for none */
 };
 
 bool detach_target_valid(const char *name)
@@ -68,6 +73,30 @@ static bool valid_name(const char *s)
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-");
 
 	return !s[n] && n < 64;
+}
+
+/*
+ * The line for the stub driver's new_id and remove_id that matches this
+ * device's exact ids (vendor, device, subsystem, class) and nothing less.
+ */
+static void id_line(const struct pdev *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x %04x %04x %04x %06x ffffff", d->vendor, d->device, d->subvendor, d->subdevice,
+		 (unsigned)d->class);
+}
+
+/* A record's new_id: empty, or what id_line writes. */
+static bool valid_id_line(const char *s)
+{
+	unsigned v[6];
+	char again[48];
+
+	if (!*s)
+		return true;
+	if (strlen(s) >= sizeof(again) || sscanf(s, "%4x %4x %4x %4x %6x %6x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return false;
+	snprintf(again, sizeof(again), "%04x %04x %04x %04x %06x %06x", v[0], v[1], v[2], v[3], v[4], v[5]);
+	return strcmp(again, s) == 0 && v[5] == 0xffffff;
 }
 
 static int exit_for(int err)
@@ -196,6 +225,12 @@ static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev 
 	if (n >= 4) {
 		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
 		d->device = (uint16_t)(cfg[2] | cfg[3] << 8);
+	}
+	if (n >= 0x0c)
+		d->class = (uint32_t)(cfg[0x09] | cfg[0x0a] << 8 | cfg[0x0b] << 16);
+	if (n >= 0x30 && d->htype == 0) {
+		d->subvendor = (uint16_t)(cfg[0x2c] | cfg[0x2d] << 8);
+		d->subdevice = (uint16_t)(cfg[0x2e] | cfg[0x2f] << 8);
 	}
 	d->nbars = count_bars(ctx, addr, cfg, n > 0 ? (size_t)n : 0, d->htype < 0 ? 0 : d->htype);
 	return 0;
@@ -339,7 +374,8 @@ static int record_write(const struct sysfs_ctx *ctx, const char *addr, const str
 
 	record_path(ctx, addr, path, sizeof(path));
 	if (ctx->dry_run || ctx->verbose)
-		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s", path, r->driver, r->override, r->target);
+		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s%s%s", path, r->driver, r->override,
+			   r->target, *r->new_id ? " new_id=" : "", r->new_id);
 	if (ctx->dry_run)
 		return 0;
 	err = record_dir(ctx, dir, sizeof(dir));
@@ -353,8 +389,9 @@ static int record_write(const struct sysfs_ctx *ctx, const char *addr, const str
 	if (fchmod(fd, 0644) < 0 ||
 	    dprintf(fd, "# kvm-assign detach record: what 'kvm-assign reattach %s' restores.\n"
 		    "# It lives under /run, so it lasts until the host reboots.\n"
-		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n",
-		    addr, addr, r->driver, r->override, r->target) < 0 || fsync(fd) < 0)
+		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n%s%s%s",
+		    addr, addr, r->driver, r->override, r->target, *r->new_id ? "new_id=" : "", r->new_id,
+		    *r->new_id ? "\n" : "") < 0 || fsync(fd) < 0)
 		err = errno ? errno : EIO;
 	if (close(fd) < 0 && !err)
 		err = errno;
@@ -382,7 +419,8 @@ static void record_remove(const struct sysfs_ctx *ctx, const char *addr)
 /* 1 read and valid, 0 no record, -1 unusable (why says what is wrong with it). */
 static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct record *r, char *why, size_t len)
 {
-	static const char *const keys[] = { "version", "device", "driver", "override", "target" };
+	/* new_id last: optional (a record written before it existed has none). */
+	static const char *const keys[] = { "version", "device", "driver", "override", "target", "new_id" };
 	char path[4200], text[4097], *line, *save = NULL;
 	unsigned seen = 0;
 	ssize_t n;
@@ -425,7 +463,8 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 		}
 		seen |= 1u << k;
 		if ((k == 0 && strcmp(v, "1")) || (k == 1 && strcmp(v, addr)) ||
-		    ((k == 2 || k == 3) && *v && !valid_name(v)) || (k == 4 && !detach_target_valid(v))) {
+		    ((k == 2 || k == 3) && *v && !valid_name(v)) || (k == 4 && !detach_target_valid(v)) ||
+		    (k == 5 && !valid_id_line(v))) {
 			snprintf(why, len, "record %.512s is corrupt: bad %s '%.64s'", path, line, v);
 			return -1;
 		}
@@ -435,8 +474,10 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 			snprintf(r->override, sizeof(r->override), "%s", v);
 		else if (k == 4)
 			snprintf(r->target, sizeof(r->target), "%s", v);
+		else if (k == 5)
+			snprintf(r->new_id, sizeof(r->new_id), "%s", v);
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(keys) - 1; k++)
 		if (!(seen & (1u << k))) {
 			snprintf(why, len, "record %.512s is corrupt: no %s= line", path, keys[k]);
 			return -1;
@@ -496,14 +537,43 @@ static int unbind(const struct sysfs_ctx *ctx, struct detach_report *rep, const 
 	return 0;
 }
 
-/* Move one device to target: override, unbind, probe, and see it bound. */
-static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const char *target,
-		   struct detach_report *rep, bool *touched)
+/* See the device bound to target after a move; else say where it is. */
+static int see_bound(const struct sysfs_ctx *ctx, const char *addr, const char *target, struct detach_report *rep)
 {
 	char now[64];
+
+	if (ctx->dry_run || wait_driver(ctx, addr, target, now, sizeof(now)))
+		return 0;
+	say(rep, "%s: the kernel did not bind it to %s: it is on %s%s", addr, target,
+	    *now ? now : "no driver", strcmp(target, "vfio-pci") == 0
+	    ? " (vfio-pci refuses a device outside an IOMMU group; dmesg says why)" : " (dmesg says why)");
+	return KA_EXIT_REFUSED;
+}
+
+/*
+ * Move one device to target.  With driver_override: override, unbind,
+ * probe.  Without (before 3.16): the record's id to target's new_id, unbind,
+ * bind to target (a device on no driver is bound by new_id itself).
+ */
+static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const struct record *r,
+		   struct detach_report *rep, bool *touched)
+{
+	const char *target = r->target;
 	int rc;
 
 	*touched = false;
+	if (!d->has_override) {
+		rc = do_write(ctx, rep, d->addr, r->new_id, DRIVERS "/%s/new_id", target);
+		if (rc)
+			return rc;
+		*touched = true;
+		if (!*d->driver)
+			return see_bound(ctx, d->addr, target, rep);
+		rc = unbind(ctx, rep, d->addr, d->driver);
+		if (!rc)
+			rc = do_write(ctx, rep, d->addr, d->addr, DRIVERS "/%s/bind", target);
+		return rc ? rc : see_bound(ctx, d->addr, target, rep);
+	}
 	if (strcmp(d->override, target) != 0) {
 		rc = do_write(ctx, rep, d->addr, target, DEVICES "/%s/driver_override", d->addr);
 		if (rc)
@@ -518,30 +588,41 @@ static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const char
 	}
 	rc = do_write(ctx, rep, d->addr, d->addr, "/sys/bus/pci/drivers_probe");
 	*touched = true;
-	if (rc || ctx->dry_run)
-		return rc;
-	if (!wait_driver(ctx, d->addr, target, now, sizeof(now))) {
-		say(rep, "%s: the kernel did not bind it to %s: it is on %s%s", d->addr, target,
-		    *now ? now : "no driver", strcmp(target, "vfio-pci") == 0
-		    ? " (vfio-pci refuses a device outside an IOMMU group; dmesg says why)" : " (dmesg says why)");
-		return KA_EXIT_REFUSED;
-	}
-	return 0;
+	return rc ? rc : see_bound(ctx, d->addr, target, rep);
 }
 
 /*
- * Give the device back to orig (with orig_override): clear or restore the
- * override, unbind the stub, bind orig (or let the kernel probe).  The
- * driver it ends on goes into after.
+ * Take an id back from a stub driver's dynamic ids: one entry per write.
+ * ENODEV (no such entry: a twin's reattach or a hand took it) is no error.
  */
-static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *orig, const char *orig_override,
-		   struct detach_report *rep, char *after, size_t alen)
+static int remove_id(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr,
+		     const char *drv, const char *id)
 {
-	char cur[64];
+	char rel[512];
 	int rc;
 
+	snprintf(rel, sizeof(rel), DRIVERS "/%s/remove_id", drv);
+	rc = sysfs_write(ctx, id, "%s", rel);
+	return rc < 0 && rc != -ENODEV ? write_failed(ctx, rep, addr, id, rel, rc) : 0;
+}
+
+/*
+ * Give the device back as the record r says: restore the override (or take
+ * the stub's id back), unbind the stub, bind the original driver (or let the
+ * kernel probe).  The driver it ends on goes into after.
+ */
+static int restore(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, bool has_override,
+		   struct detach_report *rep, char *after, size_t alen)
+{
+	const char *orig = r->driver;
+	char cur[64];
+	int rc = 0;
+
 	snprintf(after, alen, "%s", orig);
-	rc = do_write(ctx, rep, addr, orig_override, DEVICES "/%s/driver_override", addr);
+	if (has_override)
+		rc = do_write(ctx, rep, addr, r->override, DEVICES "/%s/driver_override", addr);
+	if (!rc && *r->new_id)
+		rc = remove_id(ctx, rep, addr, r->target, r->new_id);
 	if (rc)
 		return rc;
 	read_driver(ctx, addr, cur, sizeof(cur));
@@ -557,7 +638,7 @@ static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *or
 		if (!ctx->dry_run)
 			run_modprobe(orig);	/* loading it may bind the device: seen below */
 	}
-	if (sysfs_exists(ctx, DRIVERS "/%s", orig) && (!*orig_override || strcmp(orig_override, orig) == 0)) {
+	if (sysfs_exists(ctx, DRIVERS "/%s", orig) && (!*r->override || strcmp(r->override, orig) == 0)) {
 		read_driver(ctx, addr, cur, sizeof(cur));
 		if (strcmp(cur, orig) != 0 && (rc = do_write(ctx, rep, addr, addr, DRIVERS "/%s/bind", orig))) {
 			/* The bind names the driver: give the kernel's probe a chance. */
@@ -617,6 +698,41 @@ static void free_members(char **v, size_t n)
 	free(v);
 }
 
+static bool same_ids(const struct pdev *a, const struct pdev *b)
+{
+	return a->vendor == b->vendor && a->device == b->device && a->subvendor == b->subvendor &&
+	       a->subdevice == b->subdevice && a->class == b->class;
+}
+
+/*
+ * Without driver_override, the stub's new_id binds at once every device on
+ * no driver that the id matches (measured on 3.10.105): list those outside
+ * the move, ", "-separated, into out.
+ */
+static void unbound_twins(const struct sysfs_ctx *ctx, const struct pdev *list, size_t n, char *out, size_t len)
+{
+	DIR *dir = sysfs_opendir(ctx, "%s", DEVICES);
+	struct dirent *e;
+
+	out[0] = '\0';
+	while (dir && (e = readdir(dir))) {
+		struct pdev m;
+		size_t i;
+
+		for (i = 0; i < n && strcmp(e->d_name, list[i].addr); i++)
+			;
+		if (e->d_name[0] == '.' || i < n || read_pdev(ctx, e->d_name, &m) < 0 || *m.driver)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!list[i].has_override && same_ids(&m, &list[i]))
+				break;
+		if (i < n)
+			append(out, len, "%s%s", *out ? ", " : "", m.addr);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 /* auto: pci-stub where the kernel has legacy assignment, vfio-pci elsewhere. */
 static int pick_target(const char *addr, const char **target, char *why, size_t len, struct detach_report *rep)
 {
@@ -641,8 +757,9 @@ static int pick_target(const char *addr, const char **target, char *why, size_t 
 static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
 			 struct detach_report *rep)
 {
-	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "";
+	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "", twins[1024];
 	const char *target = req->target;
+	struct record *recs = NULL;
 	struct pdev *list = NULL;
 	size_t nmembers = 0, n = 0, done;
 	struct pdev d;
@@ -703,29 +820,33 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 			rc = KA_EXIT_REFUSED;
 			goto out;
 		}
-		if (!list[i].has_override) {
-			say(rep, "%s: no %s%s/%s/driver_override: the kernel predates it (Linux 3.16): by hand, "
-			    "echo %04x %04x > %s/%s/new_id; echo %s > %s/%s/driver/unbind; echo %s > %s/%s/bind",
-			    list[i].addr, ctx->root, DEVICES, list[i].addr, list[i].vendor, list[i].device, DRIVERS,
-			    target, list[i].addr, DEVICES, list[i].addr, list[i].addr, DRIVERS, target);
-			rc = KA_EXIT_UNSUPPORTED;
-			goto out;
-		}
+	}
+	unbound_twins(ctx, list, n, twins, sizeof(twins));
+	if (*twins) {
+		say(rep, "%s: no driver_override (Linux before 3.16), and %s%s the same ids and no driver: "
+		    "%s's new_id would bind %s too: bind %s to a driver first",
+		    addr, twins, strchr(twins, ',') ? " have" : " has", target, strchr(twins, ',') ? "them" : "it",
+		    strchr(twins, ',') ? "them" : "it");
+		rc = KA_EXIT_REFUSED;
+		goto out;
 	}
 	rc = need_driver(ctx, target, addr, rep);
 	if (rc)
 		goto out;
 
+	recs = xcalloc(n, sizeof(*recs));
 	for (done = 0; done < n; done++) {
-		struct record r = { 0 };
+		struct record *r = &recs[done];
 		bool touched = false;
 
-		snprintf(r.driver, sizeof(r.driver), "%s", list[done].driver);
-		snprintf(r.override, sizeof(r.override), "%s", list[done].override);
-		snprintf(r.target, sizeof(r.target), "%s", target);
-		rc = record_write(ctx, list[done].addr, &r, rep);
+		snprintf(r->driver, sizeof(r->driver), "%s", list[done].driver);
+		snprintf(r->override, sizeof(r->override), "%s", list[done].override);
+		snprintf(r->target, sizeof(r->target), "%s", target);
+		if (!list[done].has_override)
+			id_line(&list[done], r->new_id, sizeof(r->new_id));
+		rc = record_write(ctx, list[done].addr, r, rep);
 		if (!rc)
-			rc = move_to(ctx, &list[done], target, rep, &touched);
+			rc = move_to(ctx, &list[done], r, rep, &touched);
 		if (rc) {
 			/* All or nothing: put back what moved, this device included. */
 			struct detach_report back = { 0 };
@@ -734,7 +855,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 			for (size_t i = 0; i < last; i++) {
 				char after[64];
 
-				if (restore(ctx, list[i].addr, list[i].driver, list[i].override, &back, after, sizeof(after)) == 0) {
+				if (restore(ctx, list[i].addr, &recs[i], list[i].has_override, &back, after, sizeof(after)) == 0) {
 					append(put_back, sizeof(put_back), "%s%s (%s)", *put_back ? ", " : "",
 					       list[i].addr, *after ? after : "no driver");
 					record_remove(ctx, list[i].addr);
@@ -764,6 +885,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 	}
 out:
 	free_members(members, nmembers);
+	free(recs);
 	free(list);
 	return rc;
 }
@@ -772,7 +894,7 @@ out:
 
 static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct detach_report *rep)
 {
-	char enable[16], why[1024], path[4200];
+	char enable[16], why[1024], path[4200], id[48];
 	struct detach_entry *e;
 	struct record r;
 	struct pdev d;
@@ -786,7 +908,15 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 		say(rep, "%s: %s: remove it (rm %s) to let the kernel's probe pick the driver", addr, why, path);
 		return KA_EXIT_REFUSED;
 	}
+	id_line(&d, id, sizeof(id));
+	if (found && *r.new_id && strcmp(r.new_id, id) != 0) {
+		say(rep, "%s: record %s is corrupt: new_id '%s' is not the device's ids (%s): remove it (rm %s) "
+		    "to let the kernel's probe pick the driver", addr, path, r.new_id, id, path);
+		return KA_EXIT_REFUSED;
+	}
 	if (found && strcmp(d.driver, r.driver) == 0 && strcmp(d.override, r.override) == 0) {
+		if (*r.new_id && (rc = remove_id(ctx, rep, addr, r.target, r.new_id)))
+			return rc;
 		e = new_entry(rep, &d);
 		e->recorded = true;
 		snprintf(e->note, sizeof(e->note), "already back on %s", *d.driver ? d.driver : "no driver");
@@ -812,7 +942,7 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 	e->changed = true;
 	e->recorded = found;
 	if (found) {
-		rc = restore(ctx, addr, r.driver, r.override, rep, e->after, sizeof(e->after));
+		rc = restore(ctx, addr, &r, d.has_override, rep, e->after, sizeof(e->after));
 		if (rc) {
 			rep->n--;
 			return rc;
@@ -821,10 +951,18 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 		snprintf(e->note, sizeof(e->note), "restored as %.400s recorded", path);
 		return 0;
 	}
-	/* No record: clear the override and let the kernel's probe choose. */
+	/*
+	 * No record: clear the override and let the kernel's probe choose.
+	 * Without driver_override, take back one "VVVV DDDD" id from the stub
+	 * (what new_id by hand adds), else the probe gives the device back to it.
+	 */
 	snprintf(e->note, sizeof(e->note), "no record of a detach (%.300s; records last until the host reboots): "
 		 "the kernel's probe picked the driver", path);
-	rc = do_write(ctx, rep, addr, "", DEVICES "/%s/driver_override", addr);
+	snprintf(id, sizeof(id), "%04x %04x", d.vendor, d.device);
+	if (d.has_override)
+		rc = do_write(ctx, rep, addr, "", DEVICES "/%s/driver_override", addr);
+	else
+		rc = *d.driver ? remove_id(ctx, rep, addr, d.driver, id) : 0;
 	if (!rc && *d.driver)
 		rc = unbind(ctx, rep, addr, d.driver);
 	if (!rc)

@@ -331,12 +331,132 @@ drivers/e1000e/bind $NIC"
 		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 }
 
-@test "no driver_override (Linux before 3.16): exit 3 with the new_id commands" {
-	tree
-	rm "$ROOT/sys/bus/pci/devices/$NIC/driver_override"
-	kernel
-	refused 3 "$NIC: no $ROOT/sys/bus/pci/devices/$NIC/driver_override: the kernel predates it (Linux 3.16): by hand, echo 8086 10d3 > /sys/bus/pci/drivers/pci-stub/new_id; echo $NIC > /sys/bus/pci/devices/$NIC/driver/unbind; echo $NIC > /sys/bus/pci/drivers/pci-stub/bind" \
+# tree_310 [mksysroot options]: the tree as a kernel before 3.16 has it (as
+# 3.10.105): no driver_override; drivers have new_id and remove_id.
+tree_310() {
+	local d
+	tree "$@"
+	rm "$ROOT"/sys/bus/pci/devices/*/driver_override
+	for d in "$ROOT"/sys/bus/pci/drivers/*; do : > "$d/new_id"; : > "$d/remove_id"; done
+}
+# kernel_310: the fake PCI core of 3.10; e1000e's static ids take both NICs.
+kernel_310() { kernel --no-override --probe=$NIC=e1000e --probe=$NIC2=e1000e "$@"; }
+ID="8086 10d3 8086 a000 020000 ffffff"
+
+@test "no driver_override (before 3.16): the stub's new_id with the exact ids, unbind, bind; the id recorded" {
+	tree_310
+	kernel_310
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_output "$NIC: detached from e1000e to pci-stub"
+	assert_equal "$(writes)" "drivers/pci-stub/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/pci-stub/bind $NIC"
+	assert_equal "$(driver_of $NIC)" pci-stub
+	assert_equal "$(driver_of $NIC2)" e1000e
+	run grep -v '^#' "$ROOT/run/kvm-assign/$NIC"
+	assert_output "version=1
+device=$NIC
+driver=e1000e
+override=
+target=pci-stub
+new_id=$ID"
+	: > "$KLOG_W"
+	R 03:00.0
+	assert_success
+	assert_output "$NIC: reattached: from pci-stub back to e1000e; restored as $ROOT/run/kvm-assign/$NIC recorded"
+	assert_equal "$(writes)" "drivers/pci-stub/remove_id $ID
+drivers/pci-stub/unbind $NIC
+drivers/e1000e/bind $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
+	[ ! -e "$ROOT/run/kvm-assign/$NIC" ]
+	# The id is gone from pci-stub: it no longer takes the device.
+	echo $NIC > "$ROOT/sys/bus/pci/drivers/e1000e/unbind"
+	echo $NIC > "$ROOT/sys/bus/pci/drivers/pci-stub/bind"
+	sleep 0.1
+	assert_equal "$(driver_of $NIC)" none
+}
+
+@test "no driver_override: a twin on no driver (new_id would bind it too) is refused, named; nothing written" {
+	tree_310
+	rm "$ROOT/sys/bus/pci/devices/$NIC2/driver"
+	kernel_310
+	refused 1 "$NIC: no driver_override (Linux before 3.16), and $NIC2 has the same ids and no driver: pci-stub's new_id would bind it too: bind it to a driver first" \
 		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	# On a driver, the twin is left alone: new_id binds no bound device.
+	echo $NIC2 > "$ROOT/sys/bus/pci/drivers_probe"
+	sleep 0.1
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC2)" e1000e
+}
+
+@test "no driver_override, --group to vfio-pci: one id per device, each recorded and each taken back" {
+	tree_310
+	kernel_310
+	D --driver=vfio-pci --group 03:00.0
+	assert_success
+	assert_equal "$(writes)" "drivers/vfio-pci/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/vfio-pci/bind $NIC
+drivers/vfio-pci/new_id $ID
+drivers/e1000e/unbind $NIC2
+drivers/vfio-pci/bind $NIC2"
+	: > "$KLOG_W"
+	R --group 03:00.0
+	assert_success
+	assert_equal "$(writes)" "drivers/vfio-pci/remove_id $ID
+drivers/vfio-pci/unbind $NIC
+drivers/e1000e/bind $NIC
+drivers/vfio-pci/remove_id $ID
+drivers/vfio-pci/unbind $NIC2
+drivers/e1000e/bind $NIC2"
+	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "e1000e e1000e"
+}
+
+@test "no driver_override: a refused bind is rolled back: the id taken back, the device on e1000e, no record" {
+	tree_310
+	kernel_310 --refuse=$NIC=pci-stub
+	D --driver=pci-stub 03:00.0
+	assert_failure 1
+	assert_output "kvm-assign: $NIC: the kernel did not bind it to pci-stub: it is on no driver (dmesg says why); put back: $NIC (e1000e)"
+	assert_equal "$(writes)" "drivers/pci-stub/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/pci-stub/bind $NIC
+drivers/pci-stub/remove_id $ID
+drivers/e1000e/bind $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
+	run ls "$ROOT/run/kvm-assign"
+	assert_output ""
+}
+
+@test "no driver_override: --dry-run prints the exact writes, and makes none" {
+	tree_310
+	kernel_310
+	before=$(state)
+	ka --dry-run detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	assert_success
+	assert_output "# record in $ROOT/run/kvm-assign/$NIC: driver=e1000e override= target=pci-stub new_id=$ID
+echo $ID > $ROOT/sys/bus/pci/drivers/pci-stub/new_id
+echo $NIC > $ROOT/sys/bus/pci/devices/$NIC/driver/unbind
+echo $NIC > $ROOT/sys/bus/pci/drivers/pci-stub/bind
+$NIC: would move from e1000e to pci-stub"
+	assert_unchanged "$before"
+}
+
+@test "no driver_override, reattach without a record: one 'VVVV DDDD' id back from the stub, unbind, probe" {
+	tree_310 --driver=$NIC=pci-stub
+	kernel_310
+	echo 8086 10d3 > "$ROOT/sys/bus/pci/drivers/pci-stub/new_id"
+	sleep 0.1
+	: > "$KLOG_W"
+	R 03:00.0
+	assert_success
+	assert_output "$NIC: reattached: from pci-stub back to e1000e; no record of a detach ($ROOT/run/kvm-assign/$NIC; records last until the host reboots): the kernel's probe picked the driver"
+	assert_equal "$(writes)" "drivers/pci-stub/remove_id 8086 10d3
+drivers/pci-stub/unbind $NIC
+drivers_probe $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
 }
 
 @test "a failed write names the device, the file and the errno; nothing is left changed" {
