@@ -22,7 +22,9 @@
 #include "detach.h"
 #include "exitcodes.h"
 #include "inuse.h"
+#include "kvm-assign.h"
 #include "probe.h"
+#include "rootpath.h"
 #include "util.h"
 
 #define DEVICES "/sys/bus/pci/devices"
@@ -72,7 +74,7 @@ static bool valid_name(const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-");
 
-	return !s[n] && n < 64;
+	return !s[n] && n < 64 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 /*
@@ -200,6 +202,7 @@ static int count_bars(const struct sysfs_ctx *ctx, const char *addr, const uint8
 /* 0, or -ENOENT when there is no such device. */
 static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev *d)
 {
+	const struct sysfs_ctx live = { .root = "" };
 	char path[4096];
 	uint8_t cfg[64];
 	ssize_t n = -1;
@@ -216,7 +219,8 @@ static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev 
 		d->override[0] = '\0';
 	if (sysfs_readlink_basename(ctx, d->group, sizeof(d->group), DEVICES "/%s/iommu_group", addr) < 0)
 		d->group[0] = '\0';
-	fd = open(sysfs_path(ctx, path, sizeof(path), DEVICES "/%s/config", addr), O_RDONLY | O_CLOEXEC);
+	/* Resolved inside the root, a regular file only, never waited for (a FIFO). */
+	fd = rootpath_open(ctx->root, sysfs_path(&live, path, sizeof(path), DEVICES "/%s/config", addr), O_RDONLY);
 	if (fd >= 0) {
 		n = read(fd, cfg, sizeof(cfg));
 		close(fd);
@@ -324,53 +328,173 @@ static void record_path(const struct sysfs_ctx *ctx, const char *addr, char *buf
 	sysfs_path(ctx, buf, len, DETACH_RECORD_DIR "/%s", addr);
 }
 
-/* The record directory, made if missing: 0 or an errno. */
-static int record_dir(const struct sysfs_ctx *ctx, char *dir, size_t len)
+/*
+ * The record directory, open while a detach or reattach runs: -1 when there
+ * is none (a --dry-run on a host that never detached).  Checked once opened
+ * (open_records); records are then opened relative to it, never by path.
+ */
+static int rec_dir = -1;
+
+/* What is wrong with the record directory, or NULL: root's alone, 0700. */
+static const char *dir_unsafe(const struct stat *st, char *buf, size_t len)
 {
-	sysfs_path(ctx, dir, len, "/run");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return errno;
-	sysfs_path(ctx, dir, len, DETACH_RECORD_DIR);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return errno;
+	if (!S_ISDIR(st->st_mode))
+		return "not a directory";
+	if (st->st_uid != geteuid()) {
+		snprintf(buf, len, "owned by uid %u, not by uid %u", (unsigned)st->st_uid, (unsigned)geteuid());
+		return buf;
+	}
+	if (st->st_mode & 022) {
+		snprintf(buf, len, "mode %04o: others can write records into it", (unsigned)(st->st_mode & 07777));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Open ROOT/run/kvm-assign (made 0700 if missing and create), neither
+ * component a symlink, and check it is root's alone: 0, or an exit status
+ * with rep->why.  An old 0755 directory of ours is tightened to 0700
+ * (nobody else could write into it); one owned by another user, or writable
+ * by others, is refused: its records would decide what reattach binds.
+ */
+static int open_records(const struct sysfs_ctx *ctx, const char *addr, bool create, struct detach_report *rep)
+{
+	char dir[4096], buf[128];
+	const char *bad = NULL;
+	int root, run = -1, fd = -1, err = 0;
+	struct stat st;
+
+	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR);
+	root = open(*ctx->root ? ctx->root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0 && create && mkdirat(root, "run", 0755) < 0 && errno != EEXIST)
+		err = errno;
+	if (root >= 0 && !err)
+		run = openat(root, "run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run >= 0 && create && mkdirat(run, "kvm-assign", 0700) < 0 && errno != EEXIST)
+		err = errno;
+	if (run >= 0 && !err)
+		fd = openat(run, "kvm-assign", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && !err)
+		err = errno;
+	if (root >= 0)
+		close(root);
+	if (run >= 0)
+		close(run);
+	if (fd < 0) {
+		if (err == ENOENT && !create)
+			return 0;
+		if (err == ELOOP || err == ENOTDIR)
+			bad = "it or its parent is a symlink or not a directory";
+		else
+			say(rep, "%s: cannot open the record directory %s: %s%s", addr, dir, strerror(err),
+			    err == EACCES || err == EPERM || err == EROFS ? ": run as root" : "");
+		if (!bad)
+			return exit_for(err);
+	}
+	if (!bad && fstat(fd, &st) == 0 && !(bad = dir_unsafe(&st, buf, sizeof(buf))) && (st.st_mode & 077) &&
+	    fchmod(fd, 0700) < 0)
+		bad = "its mode cannot be made 0700";
+	if (bad) {
+		if (fd >= 0)
+			close(fd);
+		say(rep, "%s: the record directory %s is %s: it must be root's alone (0700), as its records decide "
+		    "what reattach binds: check the records in it, then: chown root: %s; chmod 700 %s",
+		    addr, dir, bad, dir, dir);
+		return KA_EXIT_REFUSED;
+	}
+	rec_dir = fd;
 	return 0;
+}
+
+static void close_records(void)
+{
+	if (rec_dir >= 0)
+		close(rec_dir);
+	rec_dir = -1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /*
  * One detach or reattach at a time (two at once on one IOMMU group would
- * each see the other's half-done moves): an exclusive flock on the record
- * directory, taken before the device is read.  None for --dry-run.
+ * each see the other's half-done moves): an exclusive flock on the file
+ * "lock" in the record directory (0600: only root can open it), taken before
+ * the device is read, waited for at most timeout_s seconds; a signal stops
+ * the wait.  The holder writes its pid into it, for the message of a
+ * waiter.  None for --dry-run: the directory is only opened, if it exists.
  */
-static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int *fd, struct detach_report *rep)
+static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int timeout_s, int *fd,
+			struct detach_report *rep)
 {
-	char dir[4096];
-	int err;
+	char dir[4096], pid[32] = "";
+	long long end = now_ms() + timeout_s * 1000LL;
+	struct stat st;
+	int rc;
+	ssize_t n;
 
 	*fd = -1;
-	if (ctx->dry_run)
-		return 0;
-	err = record_dir(ctx, dir, sizeof(dir));
-	if (!err) {
-		*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*fd < 0 || flock(*fd, LOCK_EX) < 0)
-			err = errno;
+	rc = open_records(ctx, addr, !ctx->dry_run, rep);
+	if (rc || ctx->dry_run)
+		return rc;
+	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR "/lock");
+	*fd = openat(rec_dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (*fd < 0 || fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		say(rep, "%s: cannot use the lock %s: %s", addr, dir,
+		    *fd < 0 ? strerror(errno) : "not a regular file of root's alone (0600): remove it");
+		rc = *fd < 0 ? exit_for(errno) : KA_EXIT_REFUSED;
+		goto fail;
 	}
-	if (err) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		say(rep, "%s: cannot lock %s: %s%s", addr, dir, strerror(err),
-		    err == EACCES || err == EPERM || err == EROFS ? ": run as root" : "");
-		return exit_for(err);
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			say(rep, "%s: cannot lock %s: %s", addr, dir, strerror(errno));
+			rc = exit_for(errno);
+			goto fail;
+		}
+		n = pread(*fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? strspn(pid, "0123456789") : 0] = '\0';
+		if (now_ms() >= end || nanosleep(&ts, NULL) < 0) {
+			say(rep, "%s: %s is held by %s%s%s: %s", addr, dir, *pid ? "pid " : "another kvm-assign",
+			    pid, *pid ? " (another kvm-assign)" : "", now_ms() >= end
+			    ? "waited --timeout; wait for it to finish, or give a longer --timeout"
+			    : "stopped by a signal while waiting");
+			rc = KA_EXIT_REFUSED;
+			goto fail;
+		}
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) < 0 || pwrite(*fd, pid, strlen(pid), 0) < 0) {
+		/* The pid is a courtesy to a waiter: nothing depends on it. */
 	}
 	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	close_records();
+	return rc;
+}
+
+static void unlock_records(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	close_records();
 }
 
 /* Write the record atomically: a temporary file in the same directory, renamed. */
 static int record_write(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, struct detach_report *rep)
 {
-	char dir[4096], tmp[4200], path[4200];
-	int fd, err = 0;
+	char tmp[64], path[4200];
+	int fd = -1, err = 0;
 
 	record_path(ctx, addr, path, sizeof(path));
 	if (ctx->dry_run || ctx->verbose)
@@ -378,27 +502,21 @@ static int record_write(const struct sysfs_ctx *ctx, const char *addr, const str
 			   r->target, *r->new_id ? " new_id=" : "", r->new_id);
 	if (ctx->dry_run)
 		return 0;
-	err = record_dir(ctx, dir, sizeof(dir));
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, addr);
-	fd = err ? -1 : mkstemp(tmp);
-	if (fd < 0) {
-		err = err ? err : errno;
-		say(rep, "%s: cannot record the detach in %s: %s", addr, dir, strerror(err));
-		return exit_for(err);
-	}
-	if (fchmod(fd, 0644) < 0 ||
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", addr, (long)getpid());
+	fd = openat(rec_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 ||
 	    dprintf(fd, "# kvm-assign detach record: what 'kvm-assign reattach %s' restores.\n"
 		    "# It lives under /run, so it lasts until the host reboots.\n"
 		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n%s%s%s",
 		    addr, addr, r->driver, r->override, r->target, *r->new_id ? "new_id=" : "", r->new_id,
 		    *r->new_id ? "\n" : "") < 0 || fsync(fd) < 0)
 		err = errno ? errno : EIO;
-	if (close(fd) < 0 && !err)
+	if (fd >= 0 && close(fd) < 0 && !err)
 		err = errno;
-	if (!err && rename(tmp, path) < 0)
+	if (!err && renameat(rec_dir, tmp, rec_dir, addr) < 0)
 		err = errno;
 	if (err) {
-		unlink(tmp);
+		unlinkat(rec_dir, tmp, 0);
 		say(rep, "%s: cannot record the detach in %s: %s", addr, path, strerror(err));
 		return exit_for(err);
 	}
@@ -412,8 +530,16 @@ static void record_remove(const struct sysfs_ctx *ctx, const char *addr)
 	record_path(ctx, addr, path, sizeof(path));
 	if (ctx->dry_run || ctx->verbose)
 		sysfs_note(ctx, "remove the record %s", path);
-	if (!ctx->dry_run)
-		unlink(path);
+	if (!ctx->dry_run && rec_dir >= 0)
+		unlinkat(rec_dir, addr, 0);
+}
+
+/* Is there a record for addr (a name in the record directory, whatever it is)? */
+static bool record_exists(const char *addr)
+{
+	struct stat st;
+
+	return rec_dir >= 0 && fstatat(rec_dir, addr, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* 1 read and valid, 0 no record, -1 unusable (why says what is wrong with it). */
@@ -423,16 +549,25 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 	static const char *const keys[] = { "version", "device", "driver", "override", "target", "new_id" };
 	char path[4200], text[4097], *line, *save = NULL;
 	unsigned seen = 0;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	memset(r, 0, sizeof(*r));
 	record_path(ctx, addr, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rec_dir < 0)
+		return 0;
+	/* Never followed, never waited for: a record is a regular file of root's. */
+	fd = openat(rec_dir, addr, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(why, len, "record %.512s: %s", path, strerror(errno));
+		snprintf(why, len, "record %.512s: %s", path, errno == ELOOP ? "a symlink" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		snprintf(why, len, "record %.512s: not a regular file of root's", path);
 		return -1;
 	}
 	n = read(fd, text, sizeof(text));
@@ -632,7 +767,8 @@ static int restore(const struct sysfs_ctx *ctx, const char *addr, const struct r
 		return rc;
 	if (!*orig)
 		return 0;
-	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx)) {
+	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx) && is_stub(orig)) {
+		/* modprobe only for the stubs: a record's name is no module to load. */
 		if (ctx->dry_run || ctx->verbose)
 			fprintf(ctx->log, "modprobe %s\n", orig);
 		if (!ctx->dry_run)
@@ -989,10 +1125,7 @@ static int reattach_locked(const struct sysfs_ctx *ctx, const char *addr, bool g
 		return rc;
 	members = group_members(ctx, &d, &nmembers);
 	for (size_t i = 0; i < nmembers && !rc; i++) {
-		char path[4200];
-
-		record_path(ctx, members[i], path, sizeof(path));
-		if (access(path, F_OK) == 0)
+		if (record_exists(members[i]))
 			rc = reattach_one(ctx, members[i], rep);
 	}
 	free_members(members, nmembers);
@@ -1006,12 +1139,11 @@ int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct de
 
 	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
 		return no_device(ctx, addr, rep);
-	rc = lock_records(ctx, addr, &fd, rep);
+	rc = lock_records(ctx, addr, opts.timeout_s, &fd, rep);
 	if (rc)
 		return rc;
 	rc = detach_locked(ctx, addr, req, rep);
-	if (fd >= 0)
-		close(fd);
+	unlock_records(fd);
 	return rc;
 }
 
@@ -1021,11 +1153,10 @@ int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, s
 
 	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
 		return no_device(ctx, addr, rep);
-	rc = lock_records(ctx, addr, &fd, rep);
+	rc = lock_records(ctx, addr, opts.timeout_s, &fd, rep);
 	if (rc)
 		return rc;
 	rc = reattach_locked(ctx, addr, group, rep);
-	if (fd >= 0)
-		close(fd);
+	unlock_records(fd);
 	return rc;
 }
