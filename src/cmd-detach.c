@@ -24,7 +24,8 @@ static const char detach_help[] =
 	"Usage:\n"
 	" kvm-assign [options] detach [--driver=<name>] [--group] [--force] <device>\n"
 	"\nTake the device from its host driver and bind it to pci-stub (legacy\n"
-	"assignment) or vfio-pci (VFIO) through driver_override, loading the driver\n"
+	"assignment) or vfio-pci (VFIO) through driver_override (before Linux 3.16:\n"
+	"the driver's new_id with the device's exact ids, then bind), loading the driver\n"
 	"with modprobe if needed.  What it replaced is recorded in /run/kvm-assign/\n"
 	"for 'kvm-assign reattach'.  A device the host uses (a network interface up\n"
 	"with an address or a route, a mounted filesystem or swap, the boot VGA\n"
@@ -40,14 +41,15 @@ static const char detach_help[] =
 	"each as it is made.\n"
 	"\nExit status: 0 detached or already there, 1 refused (in use, a bridge, no\n"
 	"BARs, group members on host drivers) or the kernel refused a write, 2 usage,\n"
-	"3 the kernel lacks driver_override or the driver, 4 permission denied,\n"
+	"3 the kernel lacks the driver, 4 permission denied,\n"
 	"5 no such device, 8 --driver=auto cannot probe /dev/kvm.\n";
 
 static const char reattach_help[] =
 	"Usage:\n"
 	" kvm-assign [options] reattach [--group] <device>\n"
 	"\nGive a device back to the driver it had before 'kvm-assign detach': restore\n"
-	"driver_override, unbind pci-stub or vfio-pci, and bind the recorded driver.\n"
+	"driver_override (or take back the id detach gave new_id, with remove_id),\n"
+	"unbind pci-stub or vfio-pci, and bind the recorded driver.\n"
 	"Without a record in /run/kvm-assign/ (records last until the host reboots),\n"
 	"clear the override and let the kernel's probe (drivers_probe) choose.\n"
 	"\nOptions:\n"

@@ -2,6 +2,9 @@
 /*
  * detach.c - take a PCI device (and its IOMMU group) from its host driver to
  * pci-stub or vfio-pci through driver_override, record it, and give it back.
+ * A kernel without driver_override (before 3.16) gets the stub driver's
+ * new_id instead (one id that matches the device's exact ids), and reattach
+ * takes that id back with remove_id.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +22,9 @@
 #include "detach.h"
 #include "exitcodes.h"
 #include "inuse.h"
+#include "kvm-assign.h"
 #include "probe.h"
+#include "rootpath.h"
 #include "util.h"
 
 #define DEVICES "/sys/bus/pci/devices"
@@ -37,7 +42,8 @@ struct pdev {
 	bool has_override;		/* the kernel has driver_override (3.16+) */
 	int htype;			/* header type without the multi-function bit, -1 unknown */
 	int nbars;			/* BARs with resources, -1 unknown */
-	uint16_t vendor, device;
+	uint16_t vendor, device, subvendor, subdevice;
+	uint32_t class;			/* class code, 24 bits */
 	char group[32];			/* IOMMU group, "" for none */
 	char inuse[512];		/* how the host uses it (with --force), "" */
 };
@@ -45,6 +51,7 @@ struct pdev {
 /* What detach replaced: the record's contents. */
 struct record {
 	char driver[64], override[64], target[64];
+	char new_id[48];		/* the id given to target's new_id, "" for none */
 };
 
 bool detach_target_valid(const char *name)
@@ -67,7 +74,31 @@ static bool valid_name(const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-");
 
-	return !s[n] && n < 64;
+	return !s[n] && n < 64 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/*
+ * The line for the stub driver's new_id and remove_id that matches this
+ * device's exact ids (vendor, device, subsystem, class) and nothing less.
+ */
+static void id_line(const struct pdev *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x %04x %04x %04x %06x ffffff", d->vendor, d->device, d->subvendor, d->subdevice,
+		 (unsigned)d->class);
+}
+
+/* A record's new_id: empty, or what id_line writes. */
+static bool valid_id_line(const char *s)
+{
+	unsigned v[6];
+	char again[48];
+
+	if (!*s)
+		return true;
+	if (strlen(s) >= sizeof(again) || sscanf(s, "%4x %4x %4x %4x %6x %6x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return false;
+	snprintf(again, sizeof(again), "%04x %04x %04x %04x %06x %06x", v[0], v[1], v[2], v[3], v[4], v[5]);
+	return strcmp(again, s) == 0 && v[5] == 0xffffff;
 }
 
 static int exit_for(int err)
@@ -171,6 +202,7 @@ static int count_bars(const struct sysfs_ctx *ctx, const char *addr, const uint8
 /* 0, or -ENOENT when there is no such device. */
 static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev *d)
 {
+	const struct sysfs_ctx live = { .root = "" };
 	char path[4096];
 	uint8_t cfg[64];
 	ssize_t n = -1;
@@ -187,7 +219,8 @@ static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev 
 		d->override[0] = '\0';
 	if (sysfs_readlink_basename(ctx, d->group, sizeof(d->group), DEVICES "/%s/iommu_group", addr) < 0)
 		d->group[0] = '\0';
-	fd = open(sysfs_path(ctx, path, sizeof(path), DEVICES "/%s/config", addr), O_RDONLY | O_CLOEXEC);
+	/* Resolved inside the root, a regular file only, never waited for (a FIFO). */
+	fd = rootpath_open(ctx->root, sysfs_path(&live, path, sizeof(path), DEVICES "/%s/config", addr), O_RDONLY);
 	if (fd >= 0) {
 		n = read(fd, cfg, sizeof(cfg));
 		close(fd);
@@ -196,6 +229,12 @@ static int read_pdev(const struct sysfs_ctx *ctx, const char *addr, struct pdev 
 	if (n >= 4) {
 		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
 		d->device = (uint16_t)(cfg[2] | cfg[3] << 8);
+	}
+	if (n >= 0x0c)
+		d->class = (uint32_t)(cfg[0x09] | cfg[0x0a] << 8 | cfg[0x0b] << 16);
+	if (n >= 0x30 && d->htype == 0) {
+		d->subvendor = (uint16_t)(cfg[0x2c] | cfg[0x2d] << 8);
+		d->subdevice = (uint16_t)(cfg[0x2e] | cfg[0x2f] << 8);
 	}
 	d->nbars = count_bars(ctx, addr, cfg, n > 0 ? (size_t)n : 0, d->htype < 0 ? 0 : d->htype);
 	return 0;
@@ -288,79 +327,195 @@ static void record_path(const struct sysfs_ctx *ctx, const char *addr, char *buf
 	sysfs_path(ctx, buf, len, DETACH_RECORD_DIR "/%s", addr);
 }
 
-/* The record directory, made if missing: 0 or an errno. */
-static int record_dir(const struct sysfs_ctx *ctx, char *dir, size_t len)
+/*
+ * The record directory, open while a detach or reattach runs: -1 when there
+ * is none (a --dry-run on a host that never detached).  Checked once opened
+ * (open_records); records are then opened relative to it, never by path.
+ */
+static int rec_dir = -1;
+
+/* What is wrong with the record directory, or NULL: root's alone, 0700. */
+static const char *dir_unsafe(const struct stat *st, char *buf, size_t len)
 {
-	sysfs_path(ctx, dir, len, "/run");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return errno;
-	sysfs_path(ctx, dir, len, DETACH_RECORD_DIR);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return errno;
+	if (!S_ISDIR(st->st_mode))
+		return "not a directory";
+	if (st->st_uid != geteuid()) {
+		snprintf(buf, len, "owned by uid %u, not by uid %u", (unsigned)st->st_uid, (unsigned)geteuid());
+		return buf;
+	}
+	if (st->st_mode & 022) {
+		snprintf(buf, len, "mode %04o: others can write records into it", (unsigned)(st->st_mode & 07777));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Open ROOT/run/kvm-assign (made 0700 if missing and create), neither
+ * component a symlink, and check it is root's alone: 0, or an exit status
+ * with rep->why.  An old 0755 directory of ours is tightened to 0700
+ * (nobody else could write into it); one owned by another user, or writable
+ * by others, is refused: its records would decide what reattach binds.
+ */
+static int open_records(const struct sysfs_ctx *ctx, const char *addr, bool create, struct detach_report *rep)
+{
+	char dir[4096], buf[128];
+	const char *bad = NULL;
+	int root, run = -1, fd = -1, err = 0;
+	struct stat st;
+
+	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR);
+	root = open(*ctx->root ? ctx->root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0 && create && mkdirat(root, "run", 0755) < 0 && errno != EEXIST)
+		err = errno;
+	if (root >= 0 && !err)
+		run = openat(root, "run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run >= 0 && create && mkdirat(run, "kvm-assign", 0700) < 0 && errno != EEXIST)
+		err = errno;
+	if (run >= 0 && !err)
+		fd = openat(run, "kvm-assign", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && !err)
+		err = errno;
+	if (root >= 0)
+		close(root);
+	if (run >= 0)
+		close(run);
+	if (fd < 0) {
+		if (err == ENOENT && !create)
+			return 0;
+		if (err == ELOOP || err == ENOTDIR)
+			bad = "it or its parent is a symlink or not a directory";
+		else
+			say(rep, "%s: cannot open the record directory %s: %s%s", addr, dir, strerror(err),
+			    err == EACCES || err == EPERM || err == EROFS ? ": run as root" : "");
+		if (!bad)
+			return exit_for(err);
+	}
+	if (!bad && fstat(fd, &st) == 0 && !(bad = dir_unsafe(&st, buf, sizeof(buf))) && (st.st_mode & 077) &&
+	    fchmod(fd, 0700) < 0)
+		bad = "its mode cannot be made 0700";
+	if (bad) {
+		if (fd >= 0)
+			close(fd);
+		say(rep, "%s: the record directory %s is %s: it must be root's alone (0700), as its records decide "
+		    "what reattach binds: check the records in it, then: chown root: %s; chmod 700 %s",
+		    addr, dir, bad, dir, dir);
+		return KA_EXIT_REFUSED;
+	}
+	rec_dir = fd;
 	return 0;
+}
+
+static void close_records(void)
+{
+	if (rec_dir >= 0)
+		close(rec_dir);
+	rec_dir = -1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /*
  * One detach or reattach at a time (two at once on one IOMMU group would
- * each see the other's half-done moves): an exclusive flock on the record
- * directory, taken before the device is read.  None for --dry-run.
+ * each see the other's half-done moves): an exclusive flock on the file
+ * "lock" in the record directory (0600: only root can open it), taken before
+ * the device is read, waited for at most timeout_s seconds; a signal stops
+ * the wait.  The holder writes its pid into it, for the message of a
+ * waiter.  None for --dry-run: the directory is only opened, if it exists.
  */
-static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int *fd, struct detach_report *rep)
+static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int timeout_s, int *fd,
+			struct detach_report *rep)
 {
-	char dir[4096];
-	int err;
+	char dir[4096], pid[32] = "";
+	long long end = now_ms() + timeout_s * 1000LL;
+	struct stat st;
+	int rc;
+	ssize_t n;
 
 	*fd = -1;
-	if (ctx->dry_run)
-		return 0;
-	err = record_dir(ctx, dir, sizeof(dir));
-	if (!err) {
-		*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*fd < 0 || flock(*fd, LOCK_EX) < 0)
-			err = errno;
+	rc = open_records(ctx, addr, !ctx->dry_run, rep);
+	if (rc || ctx->dry_run)
+		return rc;
+	sysfs_path(ctx, dir, sizeof(dir), DETACH_RECORD_DIR "/lock");
+	*fd = openat(rec_dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (*fd < 0 || fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		say(rep, "%s: cannot use the lock %s: %s", addr, dir,
+		    *fd < 0 ? strerror(errno) : "not a regular file of root's alone (0600): remove it");
+		rc = *fd < 0 ? exit_for(errno) : KA_EXIT_REFUSED;
+		goto fail;
 	}
-	if (err) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		say(rep, "%s: cannot lock %s: %s%s", addr, dir, strerror(err),
-		    err == EACCES || err == EPERM || err == EROFS ? ": run as root" : "");
-		return exit_for(err);
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			say(rep, "%s: cannot lock %s: %s", addr, dir, strerror(errno));
+			rc = exit_for(errno);
+			goto fail;
+		}
+		n = pread(*fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? strspn(pid, "0123456789") : 0] = '\0';
+		if (now_ms() >= end || nanosleep(&ts, NULL) < 0) {
+			say(rep, "%s: %s is held by %s%s%s: %s", addr, dir, *pid ? "pid " : "another kvm-assign",
+			    pid, *pid ? " (another kvm-assign)" : "", now_ms() >= end
+			    ? "waited --timeout; wait for it to finish, or give a longer --timeout"
+			    : "stopped by a signal while waiting");
+			rc = KA_EXIT_REFUSED;
+			goto fail;
+		}
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) < 0 || pwrite(*fd, pid, strlen(pid), 0) < 0) {
+		/* The pid is a courtesy to a waiter: nothing depends on it. */
 	}
 	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	close_records();
+	return rc;
+}
+
+static void unlock_records(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	close_records();
 }
 
 /* Write the record atomically: a temporary file in the same directory, renamed. */
 static int record_write(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, struct detach_report *rep)
 {
-	char dir[4096], tmp[4200], path[4200];
-	int fd, err = 0;
+	char tmp[64], path[4200];
+	int fd = -1, err = 0;
 
 	record_path(ctx, addr, path, sizeof(path));
 	if (ctx->dry_run || ctx->verbose)
-		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s", path, r->driver, r->override, r->target);
+		sysfs_note(ctx, "record in %s: driver=%s override=%s target=%s%s%s", path, r->driver, r->override,
+			   r->target, *r->new_id ? " new_id=" : "", r->new_id);
 	if (ctx->dry_run)
 		return 0;
-	err = record_dir(ctx, dir, sizeof(dir));
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, addr);
-	fd = err ? -1 : mkstemp(tmp);
-	if (fd < 0) {
-		err = err ? err : errno;
-		say(rep, "%s: cannot record the detach in %s: %s", addr, dir, strerror(err));
-		return exit_for(err);
-	}
-	if (fchmod(fd, 0644) < 0 ||
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", addr, (long)getpid());
+	fd = openat(rec_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 ||
 	    dprintf(fd, "# kvm-assign detach record: what 'kvm-assign reattach %s' restores.\n"
 		    "# It lives under /run, so it lasts until the host reboots.\n"
-		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n",
-		    addr, addr, r->driver, r->override, r->target) < 0 || fsync(fd) < 0)
+		    "version=1\ndevice=%s\ndriver=%s\noverride=%s\ntarget=%s\n%s%s%s",
+		    addr, addr, r->driver, r->override, r->target, *r->new_id ? "new_id=" : "", r->new_id,
+		    *r->new_id ? "\n" : "") < 0 || fsync(fd) < 0)
 		err = errno ? errno : EIO;
-	if (close(fd) < 0 && !err)
+	if (fd >= 0 && close(fd) < 0 && !err)
 		err = errno;
-	if (!err && rename(tmp, path) < 0)
+	if (!err && renameat(rec_dir, tmp, rec_dir, addr) < 0)
 		err = errno;
 	if (err) {
-		unlink(tmp);
+		unlinkat(rec_dir, tmp, 0);
 		say(rep, "%s: cannot record the detach in %s: %s", addr, path, strerror(err));
 		return exit_for(err);
 	}
@@ -374,26 +529,44 @@ static void record_remove(const struct sysfs_ctx *ctx, const char *addr)
 	record_path(ctx, addr, path, sizeof(path));
 	if (ctx->dry_run || ctx->verbose)
 		sysfs_note(ctx, "remove the record %s", path);
-	if (!ctx->dry_run)
-		unlink(path);
+	if (!ctx->dry_run && rec_dir >= 0)
+		unlinkat(rec_dir, addr, 0);
+}
+
+/* Is there a record for addr (a name in the record directory, whatever it is)? */
+static bool record_exists(const char *addr)
+{
+	struct stat st;
+
+	return rec_dir >= 0 && fstatat(rec_dir, addr, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* 1 read and valid, 0 no record, -1 unusable (why says what is wrong with it). */
 static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct record *r, char *why, size_t len)
 {
-	static const char *const keys[] = { "version", "device", "driver", "override", "target" };
+	/* new_id last: optional (a record written before it existed has none). */
+	static const char *const keys[] = { "version", "device", "driver", "override", "target", "new_id" };
 	char path[4200], text[4097], *line, *save = NULL;
 	unsigned seen = 0;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	memset(r, 0, sizeof(*r));
 	record_path(ctx, addr, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rec_dir < 0)
+		return 0;
+	/* Never followed, never waited for: a record is a regular file of root's. */
+	fd = openat(rec_dir, addr, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(why, len, "record %.512s: %s", path, strerror(errno));
+		snprintf(why, len, "record %.512s: %s", path, errno == ELOOP ? "a symlink" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		snprintf(why, len, "record %.512s: not a regular file of root's", path);
 		return -1;
 	}
 	n = read(fd, text, sizeof(text));
@@ -424,7 +597,8 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 		}
 		seen |= 1u << k;
 		if ((k == 0 && strcmp(v, "1")) || (k == 1 && strcmp(v, addr)) ||
-		    ((k == 2 || k == 3) && *v && !valid_name(v)) || (k == 4 && !detach_target_valid(v))) {
+		    ((k == 2 || k == 3) && *v && !valid_name(v)) || (k == 4 && !detach_target_valid(v)) ||
+		    (k == 5 && !valid_id_line(v))) {
 			snprintf(why, len, "record %.512s is corrupt: bad %s '%.64s'", path, line, v);
 			return -1;
 		}
@@ -434,8 +608,10 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 			snprintf(r->override, sizeof(r->override), "%s", v);
 		else if (k == 4)
 			snprintf(r->target, sizeof(r->target), "%s", v);
+		else if (k == 5)
+			snprintf(r->new_id, sizeof(r->new_id), "%s", v);
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(keys) - 1; k++)
 		if (!(seen & (1u << k))) {
 			snprintf(why, len, "record %.512s is corrupt: no %s= line", path, keys[k]);
 			return -1;
@@ -507,14 +683,43 @@ static int unbind(const struct sysfs_ctx *ctx, struct detach_report *rep, const 
 	return 0;
 }
 
-/* Move one device to target: override, unbind, probe, and see it bound. */
-static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const char *target,
-		   struct detach_report *rep, bool *touched)
+/* See the device bound to target after a move; else say where it is. */
+static int see_bound(const struct sysfs_ctx *ctx, const char *addr, const char *target, struct detach_report *rep)
 {
 	char now[64];
+
+	if (ctx->dry_run || wait_driver(ctx, addr, target, now, sizeof(now)))
+		return 0;
+	say(rep, "%s: the kernel did not bind it to %s: it is on %s%s", addr, target,
+	    *now ? now : "no driver", strcmp(target, "vfio-pci") == 0
+	    ? " (vfio-pci refuses a device outside an IOMMU group; dmesg says why)" : " (dmesg says why)");
+	return KA_EXIT_REFUSED;
+}
+
+/*
+ * Move one device to target.  With driver_override: override, unbind,
+ * probe.  Without (before 3.16): the record's id to target's new_id, unbind,
+ * bind to target (a device on no driver is bound by new_id itself).
+ */
+static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const struct record *r,
+		   struct detach_report *rep, bool *touched)
+{
+	const char *target = r->target;
 	int rc;
 
 	*touched = false;
+	if (!d->has_override) {
+		rc = do_write(ctx, rep, d->addr, r->new_id, DRIVERS "/%s/new_id", target);
+		if (rc)
+			return rc;
+		*touched = true;
+		if (!*d->driver)
+			return see_bound(ctx, d->addr, target, rep);
+		rc = unbind(ctx, rep, d->addr, d->driver);
+		if (!rc)
+			rc = do_write(ctx, rep, d->addr, d->addr, DRIVERS "/%s/bind", target);
+		return rc ? rc : see_bound(ctx, d->addr, target, rep);
+	}
 	if (strcmp(d->override, target) != 0) {
 		rc = do_write(ctx, rep, d->addr, target, DEVICES "/%s/driver_override", d->addr);
 		if (rc)
@@ -529,30 +734,41 @@ static int move_to(const struct sysfs_ctx *ctx, const struct pdev *d, const char
 	}
 	rc = do_write(ctx, rep, d->addr, d->addr, "/sys/bus/pci/drivers_probe");
 	*touched = true;
-	if (rc || ctx->dry_run)
-		return rc;
-	if (!wait_driver(ctx, d->addr, target, now, sizeof(now))) {
-		say(rep, "%s: the kernel did not bind it to %s: it is on %s%s", d->addr, target,
-		    *now ? now : "no driver", strcmp(target, "vfio-pci") == 0
-		    ? " (vfio-pci refuses a device outside an IOMMU group; dmesg says why)" : " (dmesg says why)");
-		return KA_EXIT_REFUSED;
-	}
-	return 0;
+	return rc ? rc : see_bound(ctx, d->addr, target, rep);
 }
 
 /*
- * Give the device back to orig (with orig_override): clear or restore the
- * override, unbind the stub, bind orig (or let the kernel probe).  The
- * driver it ends on goes into after.
+ * Take an id back from a stub driver's dynamic ids: one entry per write.
+ * ENODEV (no such entry: a twin's reattach or a hand took it) is no error.
  */
-static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *orig, const char *orig_override,
-		   struct detach_report *rep, char *after, size_t alen)
+static int remove_id(const struct sysfs_ctx *ctx, struct detach_report *rep, const char *addr,
+		     const char *drv, const char *id)
 {
-	char cur[64];
+	char rel[512];
 	int rc;
 
+	snprintf(rel, sizeof(rel), DRIVERS "/%s/remove_id", drv);
+	rc = sysfs_write(ctx, id, "%s", rel);
+	return rc < 0 && rc != -ENODEV ? write_failed(ctx, rep, addr, id, rel, rc) : 0;
+}
+
+/*
+ * Give the device back as the record r says: restore the override (or take
+ * the stub's id back), unbind the stub, bind the original driver (or let the
+ * kernel probe).  The driver it ends on goes into after.
+ */
+static int restore(const struct sysfs_ctx *ctx, const char *addr, const struct record *r, bool has_override,
+		   struct detach_report *rep, char *after, size_t alen)
+{
+	const char *orig = r->driver;
+	char cur[64];
+	int rc = 0;
+
 	snprintf(after, alen, "%s", orig);
-	rc = do_write(ctx, rep, addr, orig_override, DEVICES "/%s/driver_override", addr);
+	if (has_override)
+		rc = do_write(ctx, rep, addr, r->override, DEVICES "/%s/driver_override", addr);
+	if (!rc && *r->new_id)
+		rc = remove_id(ctx, rep, addr, r->target, r->new_id);
 	if (rc)
 		return rc;
 	read_driver(ctx, addr, cur, sizeof(cur));
@@ -562,12 +778,13 @@ static int restore(const struct sysfs_ctx *ctx, const char *addr, const char *or
 		return rc;
 	if (!*orig)
 		return 0;
-	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx)) {
+	if (!sysfs_exists(ctx, DRIVERS "/%s", orig) && sysfs_is_live(ctx) && is_stub(orig)) {
+		/* modprobe only for the stubs: a record's name is no module to load. */
 		sysfs_show(ctx, "modprobe %s", orig);
 		if (!ctx->dry_run)
 			run_modprobe(orig);	/* loading it may bind the device: seen below */
 	}
-	if (sysfs_exists(ctx, DRIVERS "/%s", orig) && (!*orig_override || strcmp(orig_override, orig) == 0)) {
+	if (sysfs_exists(ctx, DRIVERS "/%s", orig) && (!*r->override || strcmp(r->override, orig) == 0)) {
 		read_driver(ctx, addr, cur, sizeof(cur));
 		if (strcmp(cur, orig) != 0 && (rc = do_write(ctx, rep, addr, addr, DRIVERS "/%s/bind", orig))) {
 			/* The bind names the driver: give the kernel's probe a chance. */
@@ -627,6 +844,41 @@ static void free_members(char **v, size_t n)
 	free(v);
 }
 
+static bool same_ids(const struct pdev *a, const struct pdev *b)
+{
+	return a->vendor == b->vendor && a->device == b->device && a->subvendor == b->subvendor &&
+	       a->subdevice == b->subdevice && a->class == b->class;
+}
+
+/*
+ * Without driver_override, the stub's new_id binds at once every device on
+ * no driver that the id matches (measured on 3.10.105): list those outside
+ * the move, ", "-separated, into out.
+ */
+static void unbound_twins(const struct sysfs_ctx *ctx, const struct pdev *list, size_t n, char *out, size_t len)
+{
+	DIR *dir = sysfs_opendir(ctx, "%s", DEVICES);
+	struct dirent *e;
+
+	out[0] = '\0';
+	while (dir && (e = readdir(dir))) {
+		struct pdev m;
+		size_t i;
+
+		for (i = 0; i < n && strcmp(e->d_name, list[i].addr); i++)
+			;
+		if (e->d_name[0] == '.' || i < n || read_pdev(ctx, e->d_name, &m) < 0 || *m.driver)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!list[i].has_override && same_ids(&m, &list[i]))
+				break;
+		if (i < n)
+			append(out, len, "%s%s", *out ? ", " : "", m.addr);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 /* auto: pci-stub where the kernel has legacy assignment, vfio-pci elsewhere. */
 static int pick_target(const char *addr, const char **target, char *why, size_t len, struct detach_report *rep)
 {
@@ -651,8 +903,9 @@ static int pick_target(const char *addr, const char **target, char *why, size_t 
 static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
 			 struct detach_report *rep)
 {
-	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "";
+	char **members = NULL, bound[1024] = "", auto_why[128] = "", put_back[1024] = "", twins[1024];
 	const char *target = req->target;
+	struct record *recs = NULL;
 	struct pdev *list = NULL;
 	size_t nmembers = 0, n = 0, done;
 	struct pdev d;
@@ -713,29 +966,33 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 			rc = KA_EXIT_REFUSED;
 			goto out;
 		}
-		if (!list[i].has_override) {
-			say(rep, "%s: no %s%s/%s/driver_override: the kernel predates it (Linux 3.16): by hand, "
-			    "echo %04x %04x > %s/%s/new_id; echo %s > %s/%s/driver/unbind; echo %s > %s/%s/bind",
-			    list[i].addr, ctx->root, DEVICES, list[i].addr, list[i].vendor, list[i].device, DRIVERS,
-			    target, list[i].addr, DEVICES, list[i].addr, list[i].addr, DRIVERS, target);
-			rc = KA_EXIT_UNSUPPORTED;
-			goto out;
-		}
+	}
+	unbound_twins(ctx, list, n, twins, sizeof(twins));
+	if (*twins) {
+		say(rep, "%s: no driver_override (Linux before 3.16), and %s%s the same ids and no driver: "
+		    "%s's new_id would bind %s too: bind %s to a driver first",
+		    addr, twins, strchr(twins, ',') ? " have" : " has", target, strchr(twins, ',') ? "them" : "it",
+		    strchr(twins, ',') ? "them" : "it");
+		rc = KA_EXIT_REFUSED;
+		goto out;
 	}
 	rc = need_driver(ctx, target, addr, rep);
 	if (rc)
 		goto out;
 
+	recs = xcalloc(n, sizeof(*recs));
 	for (done = 0; done < n; done++) {
-		struct record r = { 0 };
+		struct record *r = &recs[done];
 		bool touched = false;
 
-		snprintf(r.driver, sizeof(r.driver), "%s", list[done].driver);
-		snprintf(r.override, sizeof(r.override), "%s", list[done].override);
-		snprintf(r.target, sizeof(r.target), "%s", target);
-		rc = record_write(ctx, list[done].addr, &r, rep);
+		snprintf(r->driver, sizeof(r->driver), "%s", list[done].driver);
+		snprintf(r->override, sizeof(r->override), "%s", list[done].override);
+		snprintf(r->target, sizeof(r->target), "%s", target);
+		if (!list[done].has_override)
+			id_line(&list[done], r->new_id, sizeof(r->new_id));
+		rc = record_write(ctx, list[done].addr, r, rep);
 		if (!rc)
-			rc = move_to(ctx, &list[done], target, rep, &touched);
+			rc = move_to(ctx, &list[done], r, rep, &touched);
 		if (rc) {
 			/* All or nothing: put back what moved, this device included. */
 			struct detach_report back = { 0 };
@@ -744,7 +1001,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 			for (size_t i = 0; i < last; i++) {
 				char after[64];
 
-				if (restore(ctx, list[i].addr, list[i].driver, list[i].override, &back, after, sizeof(after)) == 0) {
+				if (restore(ctx, list[i].addr, &recs[i], list[i].has_override, &back, after, sizeof(after)) == 0) {
 					append(put_back, sizeof(put_back), "%s%s (%s)", *put_back ? ", " : "",
 					       list[i].addr, *after ? after : "no driver");
 					record_remove(ctx, list[i].addr);
@@ -774,6 +1031,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 	}
 out:
 	free_members(members, nmembers);
+	free(recs);
 	free(list);
 	return rc;
 }
@@ -782,7 +1040,7 @@ out:
 
 static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct detach_report *rep)
 {
-	char enable[16], why[1024], path[4200];
+	char enable[16], why[1024], path[4200], id[48];
 	struct detach_entry *e;
 	struct record r;
 	struct pdev d;
@@ -796,7 +1054,15 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 		say(rep, "%s: %s: remove it (rm %s) to let the kernel's probe pick the driver", addr, why, path);
 		return KA_EXIT_REFUSED;
 	}
+	id_line(&d, id, sizeof(id));
+	if (found && *r.new_id && strcmp(r.new_id, id) != 0) {
+		say(rep, "%s: record %s is corrupt: new_id '%s' is not the device's ids (%s): remove it (rm %s) "
+		    "to let the kernel's probe pick the driver", addr, path, r.new_id, id, path);
+		return KA_EXIT_REFUSED;
+	}
 	if (found && strcmp(d.driver, r.driver) == 0 && strcmp(d.override, r.override) == 0) {
+		if (*r.new_id && (rc = remove_id(ctx, rep, addr, r.target, r.new_id)))
+			return rc;
 		e = new_entry(rep, &d);
 		e->recorded = true;
 		snprintf(e->note, sizeof(e->note), "already back on %s", *d.driver ? d.driver : "no driver");
@@ -822,7 +1088,7 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 	e->changed = true;
 	e->recorded = found;
 	if (found) {
-		rc = restore(ctx, addr, r.driver, r.override, rep, e->after, sizeof(e->after));
+		rc = restore(ctx, addr, &r, d.has_override, rep, e->after, sizeof(e->after));
 		if (rc) {
 			rep->n--;
 			return rc;
@@ -831,10 +1097,18 @@ static int reattach_one(const struct sysfs_ctx *ctx, const char *addr, struct de
 		snprintf(e->note, sizeof(e->note), "restored as %.400s recorded", path);
 		return 0;
 	}
-	/* No record: clear the override and let the kernel's probe choose. */
+	/*
+	 * No record: clear the override and let the kernel's probe choose.
+	 * Without driver_override, take back one "VVVV DDDD" id from the stub
+	 * (what new_id by hand adds), else the probe gives the device back to it.
+	 */
 	snprintf(e->note, sizeof(e->note), "no record of a detach (%.300s; records last until the host reboots): "
 		 "the kernel's probe picked the driver", path);
-	rc = do_write(ctx, rep, addr, "", DEVICES "/%s/driver_override", addr);
+	snprintf(id, sizeof(id), "%04x %04x", d.vendor, d.device);
+	if (d.has_override)
+		rc = do_write(ctx, rep, addr, "", DEVICES "/%s/driver_override", addr);
+	else
+		rc = *d.driver ? remove_id(ctx, rep, addr, d.driver, id) : 0;
 	if (!rc && *d.driver)
 		rc = unbind(ctx, rep, addr, d.driver);
 	if (!rc)
@@ -861,10 +1135,7 @@ static int reattach_locked(const struct sysfs_ctx *ctx, const char *addr, bool g
 		return rc;
 	members = group_members(ctx, &d, &nmembers);
 	for (size_t i = 0; i < nmembers && !rc; i++) {
-		char path[4200];
-
-		record_path(ctx, members[i], path, sizeof(path));
-		if (access(path, F_OK) == 0)
+		if (record_exists(members[i]))
 			rc = reattach_one(ctx, members[i], rep);
 	}
 	free_members(members, nmembers);
@@ -878,12 +1149,11 @@ int detach_device(const struct sysfs_ctx *ctx, const char *addr, const struct de
 
 	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
 		return no_device(ctx, addr, rep);
-	rc = lock_records(ctx, addr, &fd, rep);
+	rc = lock_records(ctx, addr, opts.timeout_s, &fd, rep);
 	if (rc)
 		return rc;
 	rc = detach_locked(ctx, addr, req, rep);
-	if (fd >= 0)
-		close(fd);
+	unlock_records(fd);
 	return rc;
 }
 
@@ -893,11 +1163,10 @@ int reattach_device(const struct sysfs_ctx *ctx, const char *addr, bool group, s
 
 	if (!sysfs_exists(ctx, DEVICES "/%s", addr))
 		return no_device(ctx, addr, rep);
-	rc = lock_records(ctx, addr, &fd, rep);
+	rc = lock_records(ctx, addr, opts.timeout_s, &fd, rep);
 	if (rc)
 		return rc;
 	rc = reattach_locked(ctx, addr, group, rep);
-	if (fd >= 0)
-		close(fd);
+	unlock_records(fd);
 	return rc;
 }

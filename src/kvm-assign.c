@@ -41,7 +41,7 @@ static const struct subcommand commands[] = {
 	" -p, --pid=<pid>           use the VM of the running VMM <pid>\n" \
 	"     --vm-fd=<n>           with --pid: which of its VM fds\n" \
 	"     --via=<where>         where ioctls run: auto, self or owner (the VMM)\n" \
-	"     --timeout=<seconds>   hand-off and in-VMM time limit (default 5)\n" \
+	"     --timeout=<seconds>   hand-off, in-VMM and detach lock limit (default 5)\n" \
 	"     --owner=<uid>         also act on a VMM run by <uid> (by default only\n" \
 	"                             one run by root, you or the socket's peer)\n" \
 	" -n, --dry-run             print the ioctls and their bytes, issue nothing\n" \

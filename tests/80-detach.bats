@@ -29,6 +29,7 @@ tree() {
 	for d in "$pci"/devices/*; do echo '(null)' > "$d/driver_override"; done
 	: > "$pci/drivers_probe"
 	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self" "$ROOT/run/kvm-assign"
+	chmod 700 "$ROOT/run/kvm-assign"
 	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$ROOT/proc/net/route"
 	: > "$ROOT/proc/net/if_inet6"
 	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$ROOT/proc/net/fib_trie"
@@ -56,8 +57,14 @@ teardown() {
 writes() { sleep 0.05; sed 's|^sys/bus/pci/||' "$KLOG_W"; }
 driver_of() { local l; l=$(readlink "$ROOT/sys/bus/pci/devices/$1/driver") && echo "${l##*/}" || echo none; }
 override_of() { cat "$ROOT/sys/bus/pci/devices/$1/driver_override"; }
-# state: every file's contents and every link of the tree, to compare before and after.
-state() { (cd "$ROOT" && find . -printf '%p %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 md5sum); }
+# state: every file's contents and every link of the tree, to compare before
+# and after (but the lock file, which each detach and reattach takes).
+state() {
+	(cd "$ROOT" && find . ! -path ./run/kvm-assign/lock -printf '%p %l\n' | sort &&
+		find . -type f ! -path ./run/kvm-assign/lock -print0 | sort -z | xargs -0 md5sum)
+}
+# records: the records in the record directory (not its lock).
+records() { ls "$ROOT/run/kvm-assign" | grep -vx lock; }
 # unchanged_since STATE: nothing was written (the fake kernel saw nothing either).
 assert_unchanged() {
 	assert_equal "$(state)" "$1"
@@ -115,7 +122,8 @@ target=pci-stub"
 	run ls -a "$ROOT/run/kvm-assign"
 	assert_output ".
 ..
-$NIC"
+$NIC
+lock"
 }
 
 @test "-v prints each write as it is made, as a shell command" {
@@ -187,7 +195,7 @@ $NIC2: detached from e1000e to vfio-pci; a member of IOMMU group 7"
 	assert_output "$NIC: reattached: from vfio-pci back to e1000e; restored as $ROOT/run/kvm-assign/$NIC recorded
 $NIC2: reattached: from vfio-pci back to e1000e; restored as $ROOT/run/kvm-assign/$NIC2 recorded"
 	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "e1000e e1000e"
-	run ls "$ROOT/run/kvm-assign"
+	run records
 	assert_output ""
 }
 
@@ -207,7 +215,7 @@ devices/$NIC/driver_override
 drivers/vfio-pci/unbind $NIC
 drivers/e1000e/bind $NIC"
 	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "e1000e e1000e"
-	run ls "$ROOT/run/kvm-assign"
+	run records
 	assert_output ""
 }
 
@@ -219,7 +227,7 @@ drivers/e1000e/bind $NIC"
 	assert_output "kvm-assign: $NIC2: the kernel did not bind it to vfio-pci: it is on no driver (vfio-pci refuses a device outside an IOMMU group; dmesg says why); put back: $NIC (e1000e), $NIC2 (e1000e)"
 	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "e1000e e1000e"
 	assert_equal "$(override_of $NIC2)" ""
-	run ls "$ROOT/run/kvm-assign"
+	run records
 	assert_output ""
 }
 
@@ -331,12 +339,132 @@ drivers/e1000e/bind $NIC"
 		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 }
 
-@test "no driver_override (Linux before 3.16): exit 3 with the new_id commands" {
-	tree
-	rm "$ROOT/sys/bus/pci/devices/$NIC/driver_override"
-	kernel
-	refused 3 "$NIC: no $ROOT/sys/bus/pci/devices/$NIC/driver_override: the kernel predates it (Linux 3.16): by hand, echo 8086 10d3 > /sys/bus/pci/drivers/pci-stub/new_id; echo $NIC > /sys/bus/pci/devices/$NIC/driver/unbind; echo $NIC > /sys/bus/pci/drivers/pci-stub/bind" \
+# tree_310 [mksysroot options]: the tree as a kernel before 3.16 has it (as
+# 3.10.105): no driver_override; drivers have new_id and remove_id.
+tree_310() {
+	local d
+	tree "$@"
+	rm "$ROOT"/sys/bus/pci/devices/*/driver_override
+	for d in "$ROOT"/sys/bus/pci/drivers/*; do : > "$d/new_id"; : > "$d/remove_id"; done
+}
+# kernel_310: the fake PCI core of 3.10; e1000e's static ids take both NICs.
+kernel_310() { kernel --no-override --probe=$NIC=e1000e --probe=$NIC2=e1000e "$@"; }
+ID="8086 10d3 8086 a000 020000 ffffff"
+
+@test "no driver_override (before 3.16): the stub's new_id with the exact ids, unbind, bind; the id recorded" {
+	tree_310
+	kernel_310
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_output "$NIC: detached from e1000e to pci-stub"
+	assert_equal "$(writes)" "drivers/pci-stub/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/pci-stub/bind $NIC"
+	assert_equal "$(driver_of $NIC)" pci-stub
+	assert_equal "$(driver_of $NIC2)" e1000e
+	run grep -v '^#' "$ROOT/run/kvm-assign/$NIC"
+	assert_output "version=1
+device=$NIC
+driver=e1000e
+override=
+target=pci-stub
+new_id=$ID"
+	: > "$KLOG_W"
+	R 03:00.0
+	assert_success
+	assert_output "$NIC: reattached: from pci-stub back to e1000e; restored as $ROOT/run/kvm-assign/$NIC recorded"
+	assert_equal "$(writes)" "drivers/pci-stub/remove_id $ID
+drivers/pci-stub/unbind $NIC
+drivers/e1000e/bind $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
+	[ ! -e "$ROOT/run/kvm-assign/$NIC" ]
+	# The id is gone from pci-stub: it no longer takes the device.
+	echo $NIC > "$ROOT/sys/bus/pci/drivers/e1000e/unbind"
+	echo $NIC > "$ROOT/sys/bus/pci/drivers/pci-stub/bind"
+	sleep 0.1
+	assert_equal "$(driver_of $NIC)" none
+}
+
+@test "no driver_override: a twin on no driver (new_id would bind it too) is refused, named; nothing written" {
+	tree_310
+	rm "$ROOT/sys/bus/pci/devices/$NIC2/driver"
+	kernel_310
+	refused 1 "$NIC: no driver_override (Linux before 3.16), and $NIC2 has the same ids and no driver: pci-stub's new_id would bind it too: bind it to a driver first" \
 		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	# On a driver, the twin is left alone: new_id binds no bound device.
+	echo $NIC2 > "$ROOT/sys/bus/pci/drivers_probe"
+	sleep 0.1
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC2)" e1000e
+}
+
+@test "no driver_override, --group to vfio-pci: one id per device, each recorded and each taken back" {
+	tree_310
+	kernel_310
+	D --driver=vfio-pci --group 03:00.0
+	assert_success
+	assert_equal "$(writes)" "drivers/vfio-pci/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/vfio-pci/bind $NIC
+drivers/vfio-pci/new_id $ID
+drivers/e1000e/unbind $NIC2
+drivers/vfio-pci/bind $NIC2"
+	: > "$KLOG_W"
+	R --group 03:00.0
+	assert_success
+	assert_equal "$(writes)" "drivers/vfio-pci/remove_id $ID
+drivers/vfio-pci/unbind $NIC
+drivers/e1000e/bind $NIC
+drivers/vfio-pci/remove_id $ID
+drivers/vfio-pci/unbind $NIC2
+drivers/e1000e/bind $NIC2"
+	assert_equal "$(driver_of $NIC) $(driver_of $NIC2)" "e1000e e1000e"
+}
+
+@test "no driver_override: a refused bind is rolled back: the id taken back, the device on e1000e, no record" {
+	tree_310
+	kernel_310 --refuse=$NIC=pci-stub
+	D --driver=pci-stub 03:00.0
+	assert_failure 1
+	assert_output "kvm-assign: $NIC: the kernel did not bind it to pci-stub: it is on no driver (dmesg says why); put back: $NIC (e1000e)"
+	assert_equal "$(writes)" "drivers/pci-stub/new_id $ID
+drivers/e1000e/unbind $NIC
+drivers/pci-stub/bind $NIC
+drivers/pci-stub/remove_id $ID
+drivers/e1000e/bind $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
+	run records
+	assert_output ""
+}
+
+@test "no driver_override: --dry-run prints the exact writes, and makes none" {
+	tree_310
+	kernel_310
+	before=$(state)
+	ka --dry-run detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	assert_success
+	assert_output "# record in $ROOT/run/kvm-assign/$NIC: driver=e1000e override= target=pci-stub new_id=$ID
+echo $ID > $ROOT/sys/bus/pci/drivers/pci-stub/new_id
+echo $NIC > $ROOT/sys/bus/pci/devices/$NIC/driver/unbind
+echo $NIC > $ROOT/sys/bus/pci/drivers/pci-stub/bind
+$NIC: would move from e1000e to pci-stub"
+	assert_unchanged "$before"
+}
+
+@test "no driver_override, reattach without a record: one 'VVVV DDDD' id back from the stub, unbind, probe" {
+	tree_310 --driver=$NIC=pci-stub
+	kernel_310
+	echo 8086 10d3 > "$ROOT/sys/bus/pci/drivers/pci-stub/new_id"
+	sleep 0.1
+	: > "$KLOG_W"
+	R 03:00.0
+	assert_success
+	assert_output "$NIC: reattached: from pci-stub back to e1000e; no record of a detach ($ROOT/run/kvm-assign/$NIC; records last until the host reboots): the kernel's probe picked the driver"
+	assert_equal "$(writes)" "drivers/pci-stub/remove_id 8086 10d3
+drivers/pci-stub/unbind $NIC
+drivers_probe $NIC"
+	assert_equal "$(driver_of $NIC)" e1000e
 }
 
 @test "a failed write names the device, the file and the errno; nothing is left changed" {
@@ -349,7 +477,7 @@ drivers/e1000e/bind $NIC"
 	assert_output "kvm-assign: $NIC: write '$NIC' to $ROOT/sys/bus/pci/drivers_probe: Is a directory (EISDIR); put back: $NIC (e1000e)"
 	assert_equal "$(driver_of $NIC)" e1000e
 	assert_equal "$(override_of $NIC)" ""
-	run ls "$ROOT/run/kvm-assign"
+	run records
 	assert_output ""
 }
 
@@ -561,18 +689,142 @@ SHOWN='\x1b[2J\x0akvm-assign: FORGED'
 }
 
 @test "without permission to write sysfs: exit 4, the file named, run as root" {
-	# Readable by nobody, as the tree in /tmp; the record directory writable.
+	# Readable by nobody, as the tree in /tmp; the record directory nobody's alone.
 	ROOT_DIR=$(mktemp -d /tmp/kvm-assign-detach.XXXXXX)
 	tree
 	chmod -R a+rX "$ROOT"
-	mkdir -p "$ROOT/run/kvm-assign"
-	chmod 0777 "$ROOT/run/kvm-assign"
+	chown 65534:65534 "$ROOT/run/kvm-assign"
+	chmod 0700 "$ROOT/run/kvm-assign"
 	kernel
 	nobody_copy "$KVM_ASSIGN"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$NOBODY_DIR/kvm-assign" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 	assert_failure 4
 	assert_output "kvm-assign: $NIC: write 'pci-stub' to $ROOT/sys/bus/pci/devices/$NIC/driver_override: Permission denied (EACCES): run as root, with /sys mounted read-write; put back: nothing had moved"
 	assert_equal "$(driver_of $NIC)" e1000e
+}
+
+# ------------------------------------- the record directory and its lock
+
+REC_DIR_FIX="it must be root's alone (0700), as its records decide what reattach binds"
+
+@test "record directory owned by another user, or writable by others: refused, nothing written" {
+	tree
+	kernel
+	chown 65534 "$ROOT/run/kvm-assign"
+	refused 1 "$NIC: the record directory $ROOT/run/kvm-assign is owned by uid 65534, not by uid 0: $REC_DIR_FIX" \
+		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	chown 0 "$ROOT/run/kvm-assign"
+	chmod 0777 "$ROOT/run/kvm-assign"
+	refused 1 "$NIC: the record directory $ROOT/run/kvm-assign is mode 0777: others can write records into it: $REC_DIR_FIX" \
+		reattach --sysroot="$ROOT" 03:00.0
+	refused 1 "$ROOT/run/kvm-assign is mode 0777" --dry-run reattach --sysroot="$ROOT" 03:00.0
+}
+
+@test "an old 0755 record directory of root's is made 0700; a missing one is made 0700" {
+	tree
+	kernel
+	chmod 0755 "$ROOT/run/kvm-assign"
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_equal "$(stat -c %a "$ROOT/run/kvm-assign") $(stat -c %a "$ROOT/run/kvm-assign/lock")" "700 600"
+	R 03:00.0
+	assert_success
+	rm -r "$ROOT/run"
+	D --driver=pci-stub 03:00.0
+	assert_success
+	assert_equal "$(stat -c %a "$ROOT/run/kvm-assign")" 700
+}
+
+@test "run or run/kvm-assign a symlink elsewhere: refused, nothing created outside the root" {
+	tree
+	kernel
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	rm -r "$ROOT/run"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$ROOT/run"
+	refused 1 "$NIC: the record directory $ROOT/run/kvm-assign is it or its parent is a symlink or not a directory" \
+		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	rm "$ROOT/run"
+	mkdir -m 0755 "$ROOT/run"
+	chmod 0700 "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$ROOT/run/kvm-assign"
+	refused 1 "is it or its parent is a symlink or not a directory" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	run ls -A "$BATS_TEST_TMPDIR/elsewhere"
+	assert_output ""
+}
+
+@test "another user cannot hold the lock: nobody's flock on the (old, 0755) directory blocks nothing" {
+	ROOT_DIR=$(mktemp -d /tmp/kvm-assign-detach.XXXXXX)
+	tree
+	chmod 0755 "$ROOT" "$ROOT/run" "$ROOT/run/kvm-assign"
+	kernel
+	setpriv --reuid=65534 --regid=65534 --clear-groups flock "$ROOT/run/kvm-assign" sleep 15 3>&- &
+	blocker=$!
+	sleep 0.5
+	run timeout 10 "$KVM_ASSIGN" --timeout=2 detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	kill $blocker 2>/dev/null; wait $blocker || true
+	assert_success
+	assert_equal "$(stat -c %a "$ROOT/run/kvm-assign")" 700
+	# Now nobody cannot open the directory, nor the lock in it.
+	run setpriv --reuid=65534 --regid=65534 --clear-groups flock -n "$ROOT/run/kvm-assign/lock" true
+	assert_failure
+}
+
+@test "a held lock: a bounded wait (--timeout), naming the holder's pid" {
+	tree
+	kernel
+	echo 4242 > "$ROOT/run/kvm-assign/lock"
+	chmod 0600 "$ROOT/run/kvm-assign/lock"
+	flock "$ROOT/run/kvm-assign/lock" sleep 30 3>&- &
+	holder=$!
+	sleep 0.3
+	start=$SECONDS
+	ka --timeout=1 detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	assert_failure 1
+	assert_output "kvm-assign: $NIC: $ROOT/run/kvm-assign/lock is held by pid 4242 (another kvm-assign): waited --timeout; wait for it to finish, or give a longer --timeout"
+	[ $((SECONDS - start)) -le 4 ] || fail "waited $((SECONDS - start)) s"
+	assert_equal "$(driver_of $NIC)" e1000e
+	kill $holder; wait $holder || true
+	assert_equal "$(driver_of $NIC)" e1000e
+}
+
+@test "a record that is a symlink (outside the root, or to another record) or a FIFO: refused at once, not followed" {
+	tree --driver=$NIC=pci-stub
+	kernel
+	rec=$ROOT/run/kvm-assign/$NIC
+	echo "SECRET first line" > "$BATS_TEST_TMPDIR/secret"
+	ln -s "$BATS_TEST_TMPDIR/secret" "$rec"
+	refused 1 "$NIC: record $rec: a symlink: remove it (rm $rec)" reattach --sysroot="$ROOT" 03:00.0
+	refute_output --partial SECRET
+	rm "$rec"
+	printf 'version=1\ndevice=%s\ndriver=e1000e\noverride=\ntarget=pci-stub\n' $NIC2 > "$ROOT/run/kvm-assign/$NIC2"
+	ln -s "$NIC2" "$rec"
+	refused 1 "$NIC: record $rec: a symlink" reattach --sysroot="$ROOT" 03:00.0
+	rm "$rec" "$ROOT/run/kvm-assign/$NIC2"
+	mkfifo "$rec"
+	run timeout 10 "$KVM_ASSIGN" reattach --sysroot="$ROOT" 03:00.0
+	assert_failure 1
+	assert_output --partial "record $rec: not a regular file of root's"
+	run timeout 10 "$KVM_ASSIGN" --dry-run reattach --sysroot="$ROOT" 03:00.0
+	assert_failure 1
+}
+
+@test "a record naming driver=.. is refused; a record's driver is never given to modprobe" {
+	tree --driver=$NIC=pci-stub
+	kernel
+	rec=$ROOT/run/kvm-assign/$NIC
+	printf 'version=1\ndevice=%s\ndriver=..\noverride=\ntarget=pci-stub\n' $NIC > "$rec"
+	refused 1 "$NIC: record $rec is corrupt: bad driver '..'" reattach --sysroot="$ROOT" 03:00.0
+}
+
+@test "devices/X/config a FIFO: detach and --dry-run detach do not hang" {
+	tree
+	kernel
+	rm "$ROOT/sys/bus/pci/devices/$NIC/config"
+	mkfifo "$ROOT/sys/bus/pci/devices/$NIC/config"
+	run timeout 10 "$KVM_ASSIGN" --dry-run detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	[ "$status" -ne 124 ] || fail "--dry-run detach hung on a FIFO config"
+	run timeout 10 "$KVM_ASSIGN" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	[ "$status" -ne 124 ] || fail "detach hung on a FIFO config"
 }
 
 @test "check names 'kvm-assign detach DEVICE' as the fix for a device on a host driver" {
