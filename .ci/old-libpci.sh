@@ -33,6 +33,8 @@ for d in /usr/share/misc /usr/share/hwdata /usr/share; do
 	[ -f "$d/pci.ids" ] && { ids=$d; break; }
 done
 cp -a "$pciutils" "$work/pciutils"
+# A tree built before keeps its lib/config.h (its prefix, its ID file path).
+make -C "$work/pciutils" clean >/dev/null 2>&1 || true
 make -C "$work/pciutils" lib/libpci.a install-lib ZLIB=no DNS=no HWDB=no SHARED=no \
 	PREFIX="$work/prefix" ${ids:+IDSDIR="$ids"} >"$work/libpci-build.log" 2>&1 ||
 	{ tail -n 30 "$work/libpci-build.log"; echo "old-libpci: libpci did not build" >&2; exit 1; }
