@@ -8,7 +8,7 @@
 
 load "$TOP_SRCDIR/tests/test_helper"
 
-export VG='valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect'
+export VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --suppressions=$TOP_SRCDIR/tests/valgrind.supp"
 
 @test "valgrind: assign, msix, irq, intx-mask, deassign and batch inside a VMM" {
 	printf 'assign 03:00.0\nintx-mask 03:00.0 on\n' > "$BATS_TEST_TMPDIR/steps"

@@ -340,8 +340,7 @@ lspci_facts() {
 @test "no leaks and no memory errors (valgrind), with a device and --json" {
 	command -v valgrind >/dev/null || fail "valgrind not installed"
 	snapshot --iommu=on --driver=0000:03:00.0=e1000e --group=7:0000:03:00.0,0000:03:00.1
-	run valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-		--error-exitcode=99 "$KVM_ASSIGN" --json check --sysroot="$ROOT" 03:00.0
+	run memcheck "$KVM_ASSIGN" --json check --sysroot="$ROOT" 03:00.0
 	assert_failure 9
 }
 

@@ -838,7 +838,7 @@ REC_DIR_FIX="it must be root's alone (0700), as its records decide what reattach
 	command -v valgrind >/dev/null || fail "valgrind not installed"
 	tree
 	kernel
-	vg=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
+	vg=(memcheck)
 	run "${vg[@]}" "$KVM_ASSIGN" --json detach --sysroot="$ROOT" --driver=vfio-pci --group 03:00.0
 	assert_success
 	run "${vg[@]}" "$KVM_ASSIGN" reattach --sysroot="$ROOT" --group 03:00.0

@@ -161,3 +161,11 @@ no_escape() {
 		fail "a raw control character reached the terminal: $(printf '%q' "$output")"
 	fi
 }
+
+# memcheck CMD... - run CMD under valgrind's memcheck: exit 99 on a memory
+# error or a definite or indirect leak (libraries' own known leaks are in
+# tests/valgrind.supp).
+memcheck() {
+	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+		--suppressions="$TOP_SRCDIR/tests/valgrind.supp" --error-exitcode=99 "$@"
+}
