@@ -241,15 +241,10 @@ int cmd_check(int argc, const char **argv)
 	rc = take_args("check", con, args, 1);
 	if (rc)
 		goto out;
+	rc = sysroot_arg("check", sysroot);
+	if (rc)
+		goto out;
 	if (sysroot) {
-		size_t len = strlen(sysroot);
-
-		while (len > 1 && sysroot[len - 1] == '/')
-			sysroot[--len] = '\0';
-		if (!*sysroot || access(sysroot, X_OK) < 0) {
-			rc = usage_err("check", "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
-			goto out;
-		}
 		sysfs_init(&c.sys, sysroot);
 		pci_use_sysroot(c.sys.root);
 	} else if (probe) {

@@ -57,8 +57,8 @@ int cmd_batch(int argc, const char **argv)
 		rc = take_args("batch", con, args, 1);
 	if (!rc && !args[0])
 		rc = usage_err("batch", "no file given: name a batch file, or - for standard input");
-	if (!rc && sysroot && access(sysroot, X_OK) < 0)
-		rc = usage_err("batch", "--sysroot: '%s': %s", sysroot, strerror(errno));
+	if (!rc)
+		rc = sysroot_arg("batch", sysroot);
 	if (!rc) {
 		in = strcmp(args[0], "-") == 0 ? stdin : textin_fopen(args[0]);
 		if (!in) {

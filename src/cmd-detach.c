@@ -62,21 +62,6 @@ static const char reattach_help[] =
 	"by a VM, a corrupt record) or the kernel refused a write or the driver did\n"
 	"not take it, 2 usage, 4 permission denied, 5 no such device.\n";
 
-/* --sysroot=DIR: without trailing slashes, and a directory we can enter. */
-static int sysroot_arg(const char *command, char *sysroot)
-{
-	size_t len;
-
-	if (!sysroot)
-		return 0;
-	len = strlen(sysroot);
-	while (len > 1 && sysroot[len - 1] == '/')
-		sysroot[--len] = '\0';
-	if (!*sysroot || access(sysroot, X_OK) < 0)
-		return usage_err(command, "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
-	return 0;
-}
-
 static void report(const struct sysfs_ctx *ctx, const char *op, const struct detach_report *rep)
 {
 	bool detach = strcmp(op, "detach") == 0;

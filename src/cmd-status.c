@@ -221,15 +221,10 @@ int cmd_status(int argc, const char **argv)
 		rc = usage_err("status", "%s", why);
 		goto out;
 	}
+	rc = sysroot_arg("status", sysroot);
+	if (rc)
+		goto out;
 	if (sysroot) {
-		size_t len = strlen(sysroot);
-
-		while (len > 1 && sysroot[len - 1] == '/')
-			sysroot[--len] = '\0';
-		if (!*sysroot || access(sysroot, X_OK) < 0) {
-			rc = usage_err("status", "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
-			goto out;
-		}
 		if (probe) {
 			rc = usage_err("status", "--probe asks this host's VMMs: it does not go with --sysroot");
 			goto out;

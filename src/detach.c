@@ -622,9 +622,18 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 int detach_record_read(const struct sysfs_ctx *ctx, const char *addr, struct detach_record *out,
 		       char *why, size_t len)
 {
+	struct detach_report rep = { 0 };
 	struct record r;
-	int rc = record_read(ctx, addr, &r, why, len);
+	int rc;
 
+	/* Opened, checked and closed here: status reads outside any detach. */
+	if (open_records(ctx, addr, false, &rep) != 0) {
+		snprintf(why, len, "%s", rep.why);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	rc = record_read(ctx, addr, &r, why, len);
+	close_records();
 	snprintf(out->driver, sizeof(out->driver), "%s", r.driver);
 	snprintf(out->override, sizeof(out->override), "%s", r.override);
 	snprintf(out->target, sizeof(out->target), "%s", r.target);

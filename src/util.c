@@ -307,3 +307,17 @@ int dir_count(DIR *d)
 	closedir(d);
 	return n;
 }
+
+int sysroot_arg(const char *command, char *sysroot)
+{
+	size_t len;
+
+	if (!sysroot)
+		return 0;
+	len = strlen(sysroot);
+	while (len > 1 && sysroot[len - 1] == '/')
+		sysroot[--len] = '\0';
+	if (!*sysroot || access(sysroot, X_OK) < 0)
+		return usage_err(command, "--sysroot: '%s': %s", sysroot, *sysroot ? strerror(errno) : "empty path");
+	return 0;
+}

@@ -20,6 +20,9 @@ void verr_msg(const char *topic, const char *fmt, va_list ap);
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then the util-linux hint; returns KA_EXIT_USAGE. */
 int usage_err(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --sysroot=DIR of command: trailing slashes dropped; 0, or a usage error
+ * (printed) when DIR is empty or cannot be entered.  NULL is no option. */
+int sysroot_arg(const char *command, char *sysroot);
 
 /* Parse a decimal or 0x-hex number into [0, max]; false on anything else. */
 bool parse_u32(const char *s, uint32_t max, uint32_t *out);
