@@ -917,6 +917,26 @@ static int pick_target(const char *addr, const char **target, char *why, size_t 
 	return 0;
 }
 
+/*
+ * What the record of d says to restore: its driver and override now, or,
+ * from a stub to the other stub, what the record of the first detach says
+ * (the device's original driver, not the stub it is leaving).
+ */
+static void keep_original(const struct sysfs_ctx *ctx, const struct pdev *d, struct record *r)
+{
+	struct record old;
+	char why[1024];
+
+	if (is_stub(d->driver) && record_read(ctx, d->addr, &old, why, sizeof(why)) == 1 &&
+	    strcmp(old.target, d->driver) == 0) {
+		snprintf(r->driver, sizeof(r->driver), "%s", old.driver);
+		snprintf(r->override, sizeof(r->override), "%s", old.override);
+		return;
+	}
+	snprintf(r->driver, sizeof(r->driver), "%s", d->driver);
+	snprintf(r->override, sizeof(r->override), "%s", d->override);
+}
+
 static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
 			 struct detach_report *rep)
 {
@@ -1012,8 +1032,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 		struct record *r = &recs[done];
 		bool touched = false;
 
-		snprintf(r->driver, sizeof(r->driver), "%s", list[done].driver);
-		snprintf(r->override, sizeof(r->override), "%s", list[done].override);
+		keep_original(ctx, &list[done], r);
 		snprintf(r->target, sizeof(r->target), "%s", target);
 		if (!list[done].has_override)
 			id_line(&list[done], r->new_id, sizeof(r->new_id));

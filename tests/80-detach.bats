@@ -877,3 +877,19 @@ REC_DIR_FIX="it must be root's alone (0700), as its records decide what reattach
 		refused 1 "record $rec is corrupt: bad driver '$drv'" reattach --sysroot="$ROOT" 03:00.0
 	done
 }
+
+@test "detach to pci-stub, then to vfio-pci: the record keeps e1000e, and reattach restores it" {
+	tree
+	kernel
+	D --driver=pci-stub 03:00.0 --group
+	assert_success
+	D --driver=vfio-pci --group 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC)" vfio-pci
+	run grep -x 'driver=e1000e' "$ROOT/run/kvm-assign/$NIC"
+	assert_success
+	R --group 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC)" e1000e
+	assert_equal "$(override_of $NIC)" ''
+}
