@@ -69,10 +69,14 @@ bool detach_driver_off_host(const char *drv)
 	return !*drv || is_stub(drv);
 }
 
-/* Driver names as the kernel's sysfs shows them. */
+/*
+ * One name of a driver directory, as the kernel's drivers have them: what a
+ * record may hold, so nothing read from sysfs can add a line to a record or
+ * a path component to a write.
+ */
 static bool valid_name(const char *s)
 {
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-");
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
 
 	return !s[n] && n < 64 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
@@ -622,18 +626,21 @@ static int record_read(const struct sysfs_ctx *ctx, const char *addr, struct rec
 int detach_record_read(const struct sysfs_ctx *ctx, const char *addr, struct detach_record *out,
 		       char *why, size_t len)
 {
-	struct detach_report rep = { 0 };
+	struct detach_report dir = { 0 };
+	bool opened = rec_dir < 0;
 	struct record r;
 	int rc;
 
-	/* Opened, checked and closed here: status reads outside any detach. */
-	if (open_records(ctx, addr, false, &rep) != 0) {
-		snprintf(why, len, "%s", rep.why);
-		memset(out, 0, sizeof(*out));
-		return -1;
+	memset(&r, 0, sizeof(r));
+	/* Outside a detach or reattach (status): the directory checked as they check it. */
+	if (opened && open_records(ctx, addr, false, &dir)) {
+		snprintf(why, len, "%s", dir.why);
+		rc = -1;
+	} else {
+		rc = record_read(ctx, addr, &r, why, len);
 	}
-	rc = record_read(ctx, addr, &r, why, len);
-	close_records();
+	if (opened)
+		close_records();
 	snprintf(out->driver, sizeof(out->driver), "%s", r.driver);
 	snprintf(out->override, sizeof(out->override), "%s", r.override);
 	snprintf(out->target, sizeof(out->target), "%s", r.target);
@@ -909,6 +916,26 @@ static int pick_target(const char *addr, const char **target, char *why, size_t 
 	return 0;
 }
 
+/*
+ * What the record of d says to restore: its driver and override now, or,
+ * from a stub to the other stub, what the record of the first detach says
+ * (the device's original driver, not the stub it is leaving).
+ */
+static void keep_original(const struct sysfs_ctx *ctx, const struct pdev *d, struct record *r)
+{
+	struct record old;
+	char why[1024];
+
+	if (is_stub(d->driver) && record_read(ctx, d->addr, &old, why, sizeof(why)) == 1 &&
+	    strcmp(old.target, d->driver) == 0) {
+		snprintf(r->driver, sizeof(r->driver), "%s", old.driver);
+		snprintf(r->override, sizeof(r->override), "%s", old.override);
+		return;
+	}
+	snprintf(r->driver, sizeof(r->driver), "%s", d->driver);
+	snprintf(r->override, sizeof(r->override), "%s", d->override);
+}
+
 static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const struct detach_request *req,
 			 struct detach_report *rep)
 {
@@ -970,6 +997,16 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 
 	/* Every refusal before the first write. */
 	for (size_t i = 0; i < n; i++) {
+		bool bad_drv = *list[i].driver && !valid_name(list[i].driver);
+
+		if (bad_drv || (*list[i].override && !valid_name(list[i].override))) {
+			say(rep, "%s: its %s '%s' is not one name of a driver (letters, digits, '_', '-', '.'): "
+			    "nothing written, as it would go into the record: %s by hand", list[i].addr,
+			    bad_drv ? "driver's name" : "driver_override", bad_drv ? list[i].driver : list[i].override,
+			    bad_drv ? "unbind it" : "clear the override");
+			rc = KA_EXIT_REFUSED;
+			goto out;
+		}
 		if (device_in_use(ctx, list[i].addr, list[i].inuse, sizeof(list[i].inuse)) && !req->force) {
 			say(rep, "%s: the host uses it: %s: free it first, or give --force", list[i].addr, list[i].inuse);
 			rc = KA_EXIT_REFUSED;
@@ -994,8 +1031,7 @@ static int detach_locked(const struct sysfs_ctx *ctx, const char *addr, const st
 		struct record *r = &recs[done];
 		bool touched = false;
 
-		snprintf(r->driver, sizeof(r->driver), "%s", list[done].driver);
-		snprintf(r->override, sizeof(r->override), "%s", list[done].override);
+		keep_original(ctx, &list[done], r);
 		snprintf(r->target, sizeof(r->target), "%s", target);
 		if (!list[done].has_override)
 			id_line(&list[done], r->new_id, sizeof(r->new_id));

@@ -852,3 +852,44 @@ REC_DIR_FIX="it must be root's alone (0700), as its records decide what reattach
 	run "${vg[@]}" "$KVM_ASSIGN" detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
 	assert_failure 1
 }
+
+@test "a driver's name with ESC and a newline is refused before any write: it cannot forge a line in the record" {
+	tree --driver=$NIC="e1000e$FORGE"
+	kernel
+	refused 1 "$NIC: its driver's name 'e1000e$SHOWN' is not one name of a driver (letters, digits, '_', '-', '.')" \
+		detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+	[ -z "$(records)" ] || fail "a record was written: $(records)"
+	# Its override too, and in --dry-run.
+	kill "$FK_PID"
+	tree
+	printf 'e1000e\e[2J\n' > "$ROOT/sys/bus/pci/devices/$NIC/driver_override"
+	kernel
+	refused 1 "$NIC: its driver_override 'e1000e\x1b[2J' is not one name of a driver (letters, digits, '_', '-', '.'): nothing written, as it would go into the record: clear the override by hand" \
+		--dry-run detach --sysroot="$ROOT" --driver=pci-stub 03:00.0
+}
+
+@test "a record's driver is one name of a driver present in sysfs: '+', '/', '..' or an absent directory refused" {
+	tree --driver=$NIC=pci-stub
+	kernel
+	rec=$ROOT/run/kvm-assign/$NIC
+	for drv in 'e1000e+x' 'a/b' '..'; do
+		printf 'version=1\ndevice=%s\ndriver=%s\noverride=\ntarget=pci-stub\n' $NIC "$drv" > "$rec"
+		refused 1 "record $rec is corrupt: bad driver '$drv'" reattach --sysroot="$ROOT" 03:00.0
+	done
+}
+
+@test "detach to pci-stub, then to vfio-pci: the record keeps e1000e, and reattach restores it" {
+	tree
+	kernel
+	D --driver=pci-stub 03:00.0 --group
+	assert_success
+	D --driver=vfio-pci --group 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC)" vfio-pci
+	run grep -x 'driver=e1000e' "$ROOT/run/kvm-assign/$NIC"
+	assert_success
+	R --group 03:00.0
+	assert_success
+	assert_equal "$(driver_of $NIC)" e1000e
+	assert_equal "$(override_of $NIC)" ''
+}

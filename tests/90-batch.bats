@@ -383,3 +383,18 @@ teardown() {
 	run jq -c . "$B/out"
 	assert_success
 }
+
+@test "two detaches of one device in a batch: rollback gives it back to e1000e, the override cleared" {
+	fake_root
+	{ echo "detach 03:00.0 --driver=pci-stub"; echo "detach 03:00.0 --driver=vfio-pci --group"; cat "$B/setup.batch"; } >"$B/detach.batch"
+	tree_state >"$B/tree.before"
+	in_vmm_batch --fail=KVM_ASSIGN_DEV_IRQ:ENOMEM -- : --sysroot="$ROOT" "$B/detach.batch"
+	[ "$(cat "$B/rc")" = 1 ] || fail "exit $(cat "$B/rc"): $(cat "$B/err")"
+	run cat "$B/out"
+	assert_line --index 0 "$B/detach.batch:1: detach 0000:03:00.0: undone"
+	assert_line --index 1 "$B/detach.batch:2: detach 0000:03:00.0: undone"
+	sleep 0.1
+	tree_state >"$B/tree.after"
+	run diff "$B/tree.before" "$B/tree.after"
+	assert_success
+}
