@@ -398,3 +398,26 @@ teardown() {
 	run diff "$B/tree.before" "$B/tree.after"
 	assert_success
 }
+
+@test "a signal ends a batch's wait for the detach lock at once (SIGTERM), nothing moved" {
+	fake_root
+	chmod 700 "$ROOT/run/kvm-assign"
+	: > "$ROOT/run/kvm-assign/lock"
+	chmod 600 "$ROOT/run/kvm-assign/lock"
+	flock "$ROOT/run/kvm-assign/lock" sleep 60 3>&- &
+	holder=$!
+	echo "detach 03:00.0 --driver=pci-stub" >"$B/lock.batch"
+	sleep 0.3
+	start=$SECONDS
+	"$KVM_ASSIGN" "${PCI_DUMP[@]}" --timeout=30 batch --sysroot="$ROOT" "$B/lock.batch" >"$B/out" 2>"$B/err" 3>&- &
+	ka=$!
+	sleep 1
+	kill -TERM $ka
+	rc=0; wait $ka || rc=$?
+	kill $holder 2>/dev/null; wait $holder || true
+	[ $((SECONDS - start)) -le 5 ] || fail "the batch went on waiting: $((SECONDS - start)) s; $(cat "$B/err")"
+	[ "$rc" != 0 ] || fail "exit 0 after a signal"
+	run cat "$B/err"
+	assert_output --partial "stopped by a signal while waiting"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/writes")" ""
+}
