@@ -42,8 +42,10 @@ for m in re.finditer(r'^@test "((?:[^"\\]|\\.)*)" \{\n(.*?)^\}', text, re.S | re
     body = m.group(2)
     # valgrind cannot run an ASan binary; kill-at and kill-soak kill at the
     # Nth system call and the 1000-command load runs against 5 s bounds:
-    # ASan's own calls and slowness move both, which is not a memory error.
-    if not any(w in body for w in ('valgrind', 'kill-at', 'kill-soak', 'seq 1000')):
+    # ASan's own calls and slowness move both, which is not a memory error;
+    # LeakSanitizer cannot run under ptrace ("does not work under ptrace"),
+    # so not under strace either.
+    if not any(w in body for w in ('valgrind', 'kill-at', 'kill-soak', 'seq 1000', 'run strace ')):
         names.append(re.escape(m.group(1).replace('\\"', '"')))
 print('^(' + '|'.join(names) + ')$' if names else '^$')
 PY

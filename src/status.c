@@ -304,7 +304,8 @@ int status_gather(const struct sysfs_ctx *ctx, const struct status_request *req,
 		return KA_EXIT_NODEV;
 	if (req->probe)
 		probe_all(rep, req);
-	qsort(rep->dev, rep->n, sizeof(*rep->dev), cmp_dev);
+	if (rep->n)	/* qsort wants a non-null array even for no element */
+		qsort(rep->dev, rep->n, sizeof(*rep->dev), cmp_dev);
 	for (size_t i = 0; i < rep->n; i++) {
 		struct status_device *d = &rep->dev[i];
 
