@@ -464,7 +464,8 @@ static int lock_records(const struct sysfs_ctx *ctx, const char *addr, int timeo
 		}
 		n = pread(*fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? strspn(pid, "0123456789") : 0] = '\0';
-		if (now_ms() >= end || nanosleep(&ts, NULL) < 0) {
+		/* A signal may land between two sleeps: its flag is looked at too. */
+		if (now_ms() >= end || (ctx->stop && *ctx->stop) || nanosleep(&ts, NULL) < 0) {
 			say(rep, "%s: %s is held by %s%s%s: %s", addr, dir, *pid ? "pid " : "another kvm-assign",
 			    pid, *pid ? " (another kvm-assign)" : "", now_ms() >= end
 			    ? "waited --timeout; wait for it to finish, or give a longer --timeout"

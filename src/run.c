@@ -830,9 +830,13 @@ static bool undo_of(const struct op *op, struct op *u)
 	return true;
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP during a batch (catch_signals). */
+static volatile sig_atomic_t got_signal;
+
 static void sysfs_ctx_for(const struct plan *p, struct sysfs_ctx *ctx)
 {
 	sysfs_init(ctx, p->sysroot);
+	ctx->stop = &got_signal;
 	ctx->dry_run = opts.dry_run;
 	ctx->verbose = opts.verbose;
 	ctx->log = opts.json ? stderr : stdout;
@@ -940,8 +944,6 @@ static size_t rollback(struct runner *r, size_t upto, struct op **undo_out, size
 
 /* ------------------------------------------------------------ signals */
 
-
-static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
 {

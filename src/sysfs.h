@@ -7,6 +7,7 @@
 #define KVM_ASSIGN_SYSFS_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct sysfs_ctx {
 	bool dry_run;		/* print each write, make none */
 	bool verbose;		/* print each write as it is made */
 	FILE *log;		/* where writes are printed: stdout */
+	volatile sig_atomic_t *stop;	/* set by a signal: end any wait (NULL: none) */
 };
 
 void sysfs_init(struct sysfs_ctx *ctx, const char *root);
