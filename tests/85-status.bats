@@ -29,12 +29,7 @@ tree() {
 	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
 	for d in "$pci"/devices/*; do echo '(null)' > "$d/driver_override"; echo 0 > "$d/enable"; done
 	: > "$pci/drivers_probe"
-	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self"
-	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$ROOT/proc/net/route"
-	: > "$ROOT/proc/net/if_inet6"
-	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$ROOT/proc/net/fib_trie"
-	echo '22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw' > "$ROOT/proc/self/mountinfo"
-	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' > "$ROOT/proc/swaps"
+	fake_host_proc "$ROOT"
 }
 
 # kernel: the fake PCI core on $ROOT (tests/helpers/fake-pci-kernel).

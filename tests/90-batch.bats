@@ -228,12 +228,8 @@ fake_root() {
 	for d in "$pci"/drivers/*; do : > "$d/bind"; : > "$d/unbind"; done
 	for d in "$pci"/devices/*; do echo '(null)' > "$d/driver_override"; done
 	: > "$pci/drivers_probe"
-	mkdir -p "$ROOT/proc/net" "$ROOT/proc/self" "$ROOT/run/kvm-assign"
-	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$ROOT/proc/net/route"
-	: > "$ROOT/proc/net/if_inet6"
-	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$ROOT/proc/net/fib_trie"
-	echo '22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw' > "$ROOT/proc/self/mountinfo"
-	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' > "$ROOT/proc/swaps"
+	mkdir -p "$ROOT/run/kvm-assign"
+	fake_host_proc "$ROOT"
 	"$TOP_BUILDDIR/tests/helpers/fake-pci-kernel" --root="$ROOT" --log="$BATS_TEST_TMPDIR/writes" \
 		>"$BATS_TEST_TMPDIR/fk.out" 2>&1 3>&- &
 	FK_PID=$!

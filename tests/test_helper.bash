@@ -169,3 +169,14 @@ memcheck() {
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 		--suppressions="$TOP_SRCDIR/tests/valgrind.supp" --error-exitcode=99 "$@"
 }
+
+# fake_host_proc ROOT - the /proc files the in-use scan reads, for a host that
+# uses nothing: no route, no IPv6 address, one tmpfs mount, no swap.
+fake_host_proc() {
+	mkdir -p "$1/proc/net" "$1/proc/self"
+	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$1/proc/net/route"
+	: > "$1/proc/net/if_inet6"
+	printf 'Main:\n  +-- 0.0.0.0/0 3 0 5\nLocal:\n  +-- 0.0.0.0/0 3 0 5\n' > "$1/proc/net/fib_trie"
+	echo '22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw' > "$1/proc/self/mountinfo"
+	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' > "$1/proc/swaps"
+}
